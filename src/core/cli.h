@@ -1,0 +1,51 @@
+/* cli.h: command line and configuration file(s) merged into struct mog_opts (OPERATIONS.md 1-5, 7). */
+#ifndef MOG_CLI_H
+#define MOG_CLI_H
+
+#include <stdio.h>
+#include <sys/socket.h>
+#include "../mog.h"
+
+/* A configured listen address. */
+struct mog_addr {
+	char *text;			/* as configured, e.g. "127.0.0.1:7500" */
+	struct sockaddr_storage ss;	/* resolved, numeric: IPv4 or [IPv6] */
+	socklen_t len;
+};
+
+enum mog_fsync {
+	MOG_FSYNC_DATA = 0,		/* default: fdatasync file, fsync directory, then 201 */
+	MOG_FSYNC_NONE			/* cmogstored's behaviour: no syncing */
+};
+
+struct mog_opts {
+	char *docroot;			/* default "/var/mogdata" */
+	char *pidfile;			/* NULL: none */
+	struct mog_addr *http;		/* NULL: no HTTP listener */
+	struct mog_addr *mgmt;		/* NULL: no sideband listener */
+	struct mog_addr *httpget;	/* NULL: no get-only listener */
+	unsigned long maxconns;		/* descriptor budget; default 10000 */
+	bool daemonize;
+	bool iostat;			/* default true; --noiostat / iostat = 0 turn it off */
+	enum mog_fsync fsync;
+	unsigned threads_per_dev;	/* device pool size, default 10 */
+	unsigned slow_timeout_s;	/* slow client: 408 / drop after this long, default 60 */
+	char *config;			/* --config path, NULL if none */
+};
+
+/*
+ * Parse argv and the configuration file it names into o, applying every rule
+ * of OPERATIONS.md 1, 3, 4, 5 and 7 (defaults, precedence, validation).
+ * Prints help/version and exits 0, prints usage and exits 64 for unknown
+ * options, and calls mog_die() (exit 1) for invalid values.  Main thread,
+ * at startup only.
+ */
+void mog_cli_parse(struct mog_opts *o, int argc, char **argv);
+
+/* Free what mog_cli_parse() allocated in o (for leak checkers at exit).  Main thread. */
+void mog_cli_destroy(struct mog_opts *o);
+
+/* The --help text (also used by the test that compares it with the man page). */
+void mog_cli_usage(FILE *out);
+
+#endif /* MOG_CLI_H */

@@ -1,0 +1,44 @@
+/* signals.c: ev_signal watchers that only record the event; work happens in the loop. */
+#include <config.h>
+#include <signal.h>
+#include <string.h>
+#include "../net/loop.h"
+#include "signals.h"
+
+static void (*quit_cb)(void);
+static void (*upgrade_cb)(void);
+static ev_signal quit_w[3], usr2_w;
+
+static void on_quit(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	quit_cb();	/* a second QUIT/TERM during shutdown changes nothing */
+}
+
+static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	if (upgrade_cb)
+		upgrade_cb();
+}
+
+void mog_signals_init(void (*on_quit_fn)(void), void (*on_upgrade)(void))
+{
+	static const int quits[3] = { SIGQUIT, SIGTERM, SIGINT };
+	static const int ignored[] = { SIGPIPE, SIGHUP, SIGUSR1, SIGWINCH };
+	struct sigaction sa;
+	size_t i;
+
+	quit_cb = on_quit_fn;
+	upgrade_cb = on_upgrade;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		sigaction(ignored[i], &sa, NULL);
+	for (i = 0; i < 3; i++) {
+		ev_signal_init(&quit_w[i], on_quit, quits[i]);
+		ev_signal_start(mog_loop, &quit_w[i]);
+		ev_unref(mog_loop);	/* signal watchers alone do not keep the loop alive */
+	}
+	ev_signal_init(&usr2_w, on_usr2, SIGUSR2);
+	ev_signal_start(mog_loop, &usr2_w);
+	ev_unref(mog_loop);
+}

@@ -1,0 +1,12 @@
+/* signals.h: signal handling on the loop (OPERATIONS.md 6.2).  Main thread, at startup. */
+#ifndef MOG_SIGNALS_H
+#define MOG_SIGNALS_H
+
+/*
+ * SIGQUIT, SIGTERM and SIGINT call on_quit() on the loop thread; SIGPIPE,
+ * SIGHUP, SIGUSR1 and SIGWINCH are ignored; SIGUSR2 calls on_upgrade().
+ * Signals are blocked in every other thread (pools block them themselves).
+ */
+void mog_signals_init(void (*on_quit)(void), void (*on_upgrade)(void));
+
+#endif /* MOG_SIGNALS_H */

@@ -1,0 +1,378 @@
+/* dev.c: registry of device directories: devNNN <-> st_dev <-> pool, rescanned on a timer. */
+#include <config.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "xalloc.h"
+#include "../core/log.h"
+#include "../net/loop.h"
+#include "usage.h"
+#include "dev.h"
+
+const char *mog_docroot;
+int mog_docroot_fd = -1;
+
+static struct mog_dev **devs;		/* every device ever seen, ascending devid */
+static size_t ndevs;
+static struct mog_dev **present;	/* the present ones, ascending; rebuilt per scan */
+static size_t npresent;
+static struct mog_dev_pool root_pool;	/* paths outside devices, scans */
+static unsigned pool_threads;
+static bool usage_on;
+static unsigned usage_interval = 10;
+static ev_timer scan_timer;
+
+struct scan_entry {
+	unsigned devid;
+	int fd;
+	dev_t st_dev;
+	ino_t st_ino;
+};
+
+struct scan_job {
+	struct mog_job job;
+	struct scan_entry *ents;
+	size_t n;
+};
+static bool scan_busy;
+static int *stale_fds;			/* replaced directory fds, closed one scan later */
+static size_t nstale;
+
+/* "dev" + canonical decimal digits (no leading zero but "dev0"), <= 16777215. */
+static bool parse_dev_name(const char *name, unsigned *devid)
+{
+	unsigned long n = 0;
+	const char *p = name + 3;
+
+	if (strncmp(name, "dev", 3) != 0 || *p == '\0' || (p[0] == '0' && p[1] != '\0'))
+		return false;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		n = n * 10 + (unsigned long)(*p - '0');
+		if (n > MOG_DEVID_MAX)
+			return false;
+	}
+	*devid = (unsigned)n;
+	return true;
+}
+
+/* Read the docroot; open each device directory.  Pool thread (or main at startup). */
+static void scan_run(struct mog_job *job)
+{
+	struct scan_job *sj = mog_container_of(job, struct scan_job, job);
+	size_t cap = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd;
+
+	sj->ents = NULL;
+	sj->n = 0;
+	job->err = 0;
+	if ((fd = openat(mog_docroot_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (dir = fdopendir(fd)) == NULL) {
+		job->err = errno;
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		struct scan_entry *e;
+		unsigned devid;
+		int dfd;
+
+		if (!parse_dev_name(de->d_name, &devid))
+			continue;
+		/* device directories are often symlinks to mount points: follow */
+		dfd = openat(mog_docroot_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		if (fstat(dfd, &st) < 0) {
+			close(dfd);
+			continue;
+		}
+		if (sj->n == cap)
+			sj->ents = x2nrealloc(sj->ents, &cap, sizeof(*sj->ents));
+		e = &sj->ents[sj->n++];
+		e->devid = devid;
+		e->fd = dfd;
+		e->st_dev = st.st_dev;
+		e->st_ino = st.st_ino;
+	}
+	closedir(dir);
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct mog_dev *x = *(struct mog_dev *const *)a, *y = *(struct mog_dev *const *)b;
+
+	return x->devid < y->devid ? -1 : x->devid > y->devid;
+}
+
+static struct mog_dev *find(unsigned devid)
+{
+	size_t lo = 0, hi = ndevs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (devs[mid]->devid == devid)
+			return devs[mid];
+		if (devs[mid]->devid < devid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void usage_refresh(void);
+
+/* Merge a scan into the registry.  Loop thread (or main at startup). */
+static void scan_merge(struct scan_job *sj)
+{
+	size_t i, cap = ndevs;
+
+	for (i = 0; i < nstale; i++)
+		close(stale_fds[i]);
+	free(stale_fds);
+	stale_fds = NULL;
+	nstale = 0;
+	for (i = 0; i < ndevs; i++)
+		devs[i]->present = false;
+	for (i = 0; i < sj->n; i++) {
+		struct scan_entry *e = &sj->ents[i];
+		struct mog_dev *dev = find(e->devid);
+
+		if (dev == NULL) {
+			char name[16];
+
+			dev = xzalloc(sizeof(*dev));
+			dev->devid = e->devid;
+			dev->dir_fd = e->fd;
+			dev->st_dev = e->st_dev;
+			dev->st_ino = e->st_ino;
+			strcpy(dev->util, "-");
+			snprintf(name, sizeof(name), "dev%u", e->devid);
+			if (mog_dev_pool_start(&dev->pool, pool_threads, name) < 0)
+				mog_log_errno("dev%u: cannot start I/O threads", e->devid);
+			devs = xreallocarray(devs, ndevs + 1, sizeof(*devs));
+			devs[ndevs++] = dev;
+			qsort(devs, ndevs, sizeof(*devs), cmp_dev);
+		} else if (dev->st_dev != e->st_dev || dev->st_ino != e->st_ino) {
+			/* remounted or replaced: a pool thread may still use the old fd */
+			stale_fds = xreallocarray(stale_fds, nstale + 1, sizeof(*stale_fds));
+			stale_fds[nstale++] = dev->dir_fd;
+			dev->dir_fd = e->fd;
+			dev->st_dev = e->st_dev;
+			dev->st_ino = e->st_ino;
+		} else {
+			close(e->fd);
+		}
+		dev->present = true;
+	}
+	free(sj->ents);
+	sj->ents = NULL;
+	(void)cap;
+	free(present);
+	present = xnmalloc(ndevs ? ndevs : 1, sizeof(*present));
+	npresent = 0;
+	for (i = 0; i < ndevs; i++)
+		if (devs[i]->present)
+			present[npresent++] = devs[i];
+}
+
+static void scan_done(struct mog_job *job)
+{
+	struct scan_job *sj = mog_container_of(job, struct scan_job, job);
+
+	scan_busy = false;
+	if (job->err)
+		mog_log(LOG_ERR, "cannot scan docroot %s: %s", mog_docroot, strerror(job->err));
+	else
+		scan_merge(sj);
+	free(sj);
+	if (usage_on)
+		usage_refresh();
+}
+
+struct usage_job {
+	struct mog_job job;
+	struct mog_dev *dev;
+	int dir_fd;
+	dev_t st_dev;
+	time_t now;
+	char text[MOG_USAGE_MAX];
+	ssize_t len;
+	char disk[PATH_MAX];
+};
+
+static void usage_run(struct mog_job *job)
+{
+	struct usage_job *uj = mog_container_of(job, struct usage_job, job);
+
+	job->err = 0;
+	uj->len = mog_usage_format(uj->dir_fd, uj->st_dev, uj->disk, uj->now, uj->text);
+	if (uj->len < 0) {
+		job->err = errno;
+		return;
+	}
+	if (mog_usage_write(uj->dir_fd, uj->text, (size_t)uj->len) < 0)
+		job->err = errno;	/* the in-memory copy still serves GET /devN/usage */
+}
+
+static void usage_done(struct mog_job *job)
+{
+	struct usage_job *uj = mog_container_of(job, struct usage_job, job);
+	struct mog_dev *dev = uj->dev;
+
+	dev->usage_busy = false;
+	if (uj->len > 0) {
+		memcpy(dev->usage, uj->text, (size_t)uj->len);
+		dev->usage_len = (size_t)uj->len;
+		dev->usage_time = uj->now;
+	}
+	/* log a failure once, not every interval */
+	if (job->err && job->err != dev->usage_err)
+		mog_log(LOG_ERR, "%s/usage: %s", uj->disk, strerror(job->err));
+	dev->usage_err = job->err;
+	free(uj);
+}
+
+static struct usage_job *usage_job_new(struct mog_dev *dev)
+{
+	struct usage_job *uj = xzalloc(sizeof(*uj));
+
+	uj->job.run = usage_run;
+	uj->job.done = usage_done;
+	uj->dev = dev;
+	uj->dir_fd = dev->dir_fd;
+	uj->st_dev = dev->st_dev;
+	uj->now = time(NULL);
+	snprintf(uj->disk, sizeof(uj->disk), "%s/dev%u", mog_docroot, dev->devid);
+	return uj;
+}
+
+static void usage_refresh(void)
+{
+	size_t i;
+
+	for (i = 0; i < npresent; i++) {
+		struct mog_dev *dev = present[i];
+
+		if (dev->usage_busy)	/* a hung disk keeps at most one job queued */
+			continue;
+		dev->usage_busy = true;
+		mog_dev_pool_submit(&dev->pool, &usage_job_new(dev)->job);
+	}
+}
+
+void mog_dev_refresh(void)
+{
+	struct scan_job *sj;
+
+	if (scan_busy)
+		return;
+	scan_busy = true;
+	sj = xzalloc(sizeof(*sj));
+	sj->job.run = scan_run;
+	sj->job.done = scan_done;
+	mog_dev_pool_submit(&root_pool, &sj->job);
+}
+
+static void on_scan_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	mog_dev_refresh();
+}
+
+void mog_dev_init(const char *docroot, unsigned threads, bool usage)
+{
+	struct scan_job sj = { .job = { .run = scan_run } };
+	char real[PATH_MAX];
+	const char *env;
+	size_t i;
+
+	if (realpath(docroot, real) == NULL)
+		mog_die("docroot=%s failed to resolve: %s", docroot, strerror(errno));
+	mog_docroot = xstrdup(real);
+	mog_docroot_fd = open(mog_docroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mog_docroot_fd < 0)
+		mog_die_errno("open docroot=%s", mog_docroot);
+	pool_threads = threads;
+	usage_on = usage;
+	env = getenv("MOG_DISK_USAGE_INTERVAL");
+	if (env) {
+		char *end;
+		long v = strtol(env, &end, 10);
+
+		if (*env && *end == '\0' && v > 0 && v < 86400)
+			usage_interval = (unsigned)v;
+	}
+	if (mog_dev_pool_start(&root_pool, 4, "docroot") < 0)
+		mog_die_errno("cannot start I/O threads");
+
+	/* startup: scan and write every usage file before serving, in this thread
+	 * (harnesses poll for devN/usage right after launching us) */
+	scan_run(&sj.job);
+	if (sj.job.err)
+		mog_die("cannot read docroot=%s: %s", mog_docroot, strerror(sj.job.err));
+	scan_merge(&sj);
+	if (!usage_on)
+		return;
+	for (i = 0; i < npresent; i++) {
+		struct usage_job *uj = usage_job_new(present[i]);
+
+		usage_run(&uj->job);
+		usage_done(&uj->job);
+	}
+}
+
+void mog_dev_start(void)
+{
+	ev_timer_init(&scan_timer, on_scan_timer, usage_interval, usage_interval);
+	ev_timer_start(mog_loop, &scan_timer);
+	ev_unref(mog_loop);		/* the timer alone does not keep the loop alive */
+}
+
+struct mog_dev *mog_dev_get(unsigned devid)
+{
+	struct mog_dev *dev = find(devid);
+
+	return dev && dev->present ? dev : NULL;
+}
+
+struct mog_dev_pool *mog_dev_root_pool(void)
+{
+	return &root_pool;
+}
+
+struct mog_dev **mog_dev_list(size_t *n)
+{
+	*n = npresent;
+	return present;
+}
+
+void mog_dev_set_threads(unsigned n)
+{
+	size_t i;
+
+	for (i = 0; i < ndevs; i++)
+		mog_dev_pool_resize(&devs[i]->pool, n);
+	pool_threads = n;
+}
+
+void mog_dev_shutdown(void)
+{
+	size_t i;
+
+	for (i = 0; i < ndevs; i++)
+		mog_dev_pool_stop(&devs[i]->pool);
+	mog_dev_pool_stop(&root_pool);
+}

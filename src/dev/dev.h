@@ -1,0 +1,59 @@
+/* dev.h: the registry of devNNN directories, each with its own I/O pool (OPERATIONS.md 10-11). */
+#ifndef MOG_DEV_H
+#define MOG_DEV_H
+
+#include <time.h>
+#include <sys/types.h>
+#include "dev_pool.h"
+
+#define MOG_DEVID_MAX 16777215u
+
+struct mog_dev {
+	unsigned devid;
+	int dir_fd;			/* the device directory, opened once (symlinks followed) */
+	dev_t st_dev;			/* its filesystem */
+	ino_t st_ino;
+	bool present;			/* found by the latest scan */
+	struct mog_dev_pool pool;	/* threads doing this device's blocking I/O */
+	char util[8];			/* latest %util figure, "-" if unknown; loop thread */
+	char usage[512];		/* latest usage text (PROTOCOL.md 4.1); loop thread */
+	size_t usage_len;		/* 0 until generated */
+	time_t usage_time;
+	bool usage_busy;		/* a usage job is out */
+	struct mog_job usage_job;
+	int usage_err;
+};
+
+/* Canonical docroot path and its open descriptor (read-only after startup). */
+extern const char *mog_docroot;
+extern int mog_docroot_fd;
+
+/*
+ * Open the docroot (dies if it does not exist), scan it once and start the
+ * pools.  threads: per-device pool size.  usage: write usage files (only
+ * with a sideband listener).  Main thread, at startup, before the loop runs.
+ */
+void mog_dev_init(const char *docroot, unsigned threads, bool usage);
+
+/* Start the rescan/usage timer.  Main thread, once the loop exists. */
+void mog_dev_start(void);
+
+/* The present device devid, or NULL.  Loop thread. */
+struct mog_dev *mog_dev_get(unsigned devid);
+
+/* The pool for paths outside any known device.  Any thread (the pointer is constant). */
+struct mog_dev_pool *mog_dev_root_pool(void);
+
+/* Present devices in ascending devid order; *n set to their count.  Loop thread. */
+struct mog_dev **mog_dev_list(size_t *n);
+
+/* Rescan the docroot and refresh every usage file now (as `watch` asks).  Loop thread. */
+void mog_dev_refresh(void);
+
+/* Set every pool to n threads (sideband `server aio_threads`).  Loop thread. */
+void mog_dev_set_threads(unsigned n);
+
+/* Stop all pools (waits for queued jobs).  Main thread, after the loop ended. */
+void mog_dev_shutdown(void);
+
+#endif /* MOG_DEV_H */

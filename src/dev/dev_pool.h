@@ -1,0 +1,42 @@
+/* dev_pool.h: threads that do the blocking I/O for one device. */
+#ifndef MOG_DEV_POOL_H
+#define MOG_DEV_POOL_H
+
+#include <pthread.h>
+#include "../mog.h"
+
+struct mog_job {
+	void (*run)(struct mog_job *job);	/* pool thread: may block on disk */
+	void (*done)(struct mog_job *job);	/* loop thread: may touch the conn */
+	struct mog_job *next;			/* link, used by whoever holds the job */
+	int err;				/* errno from run(), 0 if none */
+};
+
+struct mog_dev_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* jobs queued, or the size changed */
+	pthread_cond_t exited;		/* a thread left (for mog_dev_pool_stop) */
+	struct mog_job *head, *tail;	/* FIFO of queued jobs */
+	unsigned nthreads;		/* threads alive */
+	unsigned want;			/* threads wanted; extra ones exit when idle */
+	unsigned busy;			/* threads running a job */
+	unsigned queued;		/* jobs in the FIFO */
+	char name[16];			/* thread name, e.g. "dev1" */
+};
+
+/*
+ * Start nthreads detached threads named name.  Returns 0, or -1 with errno
+ * (threads already started keep running).  Loop thread (or main at startup).
+ */
+int mog_dev_pool_start(struct mog_dev_pool *pool, unsigned nthreads, const char *name);
+
+/* Queue job on pool.  Loop thread only.  The pool owns job until job->done() runs. */
+void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job);
+
+/* Grow or shrink the pool to nthreads (idle threads exit to shrink).  Loop thread. */
+void mog_dev_pool_resize(struct mog_dev_pool *pool, unsigned nthreads);
+
+/* Ask every thread to exit once the queue is empty and wait for them.  Main thread, at exit. */
+void mog_dev_pool_stop(struct mog_dev_pool *pool);
+
+#endif /* MOG_DEV_POOL_H */

@@ -1,0 +1,290 @@
+/* http.c: one HTTP connection: parse a head, dispatch the method, write, repeat. */
+#include <config.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "xalloc.h"
+#include "../net/loop.h"
+#include "../util/path.h"
+#include "http_int.h"
+
+struct mog_http_cfg mog_http_cfg;
+
+/* step() result meaning "the request is finished, parse the next one now" */
+#define NEXT_REQUEST ((enum mog_next)-1)
+
+static enum mog_next flush(struct mog_http *h);
+
+static struct mog_http *http_new(struct mog_conn *conn)
+{
+	struct mog_http *h = xmalloc(sizeof(*h));
+
+	/* only the small fixed part needs zeroing; buffers are written before use */
+	memset(h, 0, offsetof(struct mog_http, wbuf));
+	h->conn = conn;
+	h->fd = -1;
+	h->dir_fd = -1;
+	h->tmp[0] = '\0';
+	h->wlen = h->woff = 0;
+	h->get_only = conn->kind == MOG_CONN_HTTPGET;
+	mog_http_req_init(&h->req);
+	conn->req = h;
+	return h;
+}
+
+static void http_release(struct mog_conn *conn)
+{
+	mog_http_put_release(conn->req);
+}
+
+static void http_job_done(struct mog_job *job)
+{
+	struct mog_http *h = mog_container_of(job, struct mog_http, job);
+
+	mog_conn_resume(h->conn);
+}
+
+void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *))
+{
+	h->job.run = run;
+	h->job.done = http_job_done;
+	h->job.err = 0;
+	h->state = HTTP_JOB;
+	mog_dev_pool_submit(h->dev ? &h->dev->pool : mog_dev_root_pool(), &h->job);
+}
+
+int mog_http_send_wbuf(struct mog_http *h, bool more)
+{
+	int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0);
+
+	while (h->woff < h->wlen) {
+		ssize_t n = send(h->conn->io.fd, h->wbuf + h->woff, h->wlen - h->woff, flags);
+
+		if (n > 0) {
+			h->woff += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN) {
+			return 0;
+		} else {
+			return -1;
+		}
+	}
+	return 1;
+}
+
+/* Whether the response to this request may keep the connection (PROTOCOL.md 2.4). */
+static bool keep_alive(struct mog_http *h, bool keep)
+{
+	if (!keep || !h->req.persistent || h->req.chunked_and_length)
+		return false;
+	/* a body on a non-PUT request is never parsed as a request: close instead */
+	if (h->req.method != MOG_HTTP_PUT &&
+	    (h->req.chunked || (h->req.has_content_length && h->req.content_length > 0)))
+		return false;
+	/* shutting down: close unless the client already sent more */
+	if (mog_shutting_down && h->conn->rlen == 0)
+		return false;
+	return true;
+}
+
+void mog_http_respond_status(struct mog_http *h, int status)
+{
+	h->status = status;
+	h->wlen = mog_http_resp_status(h->wbuf, sizeof(h->wbuf), status, h->keep);
+	h->woff = 0;
+}
+
+/* Loop: answer status with no body; keep: whether this status allows keep-alive. */
+static enum mog_next respond(struct mog_http *h, int status, bool keep)
+{
+	h->keep = keep_alive(h, keep);
+	mog_http_respond_status(h, status);
+	h->state = HTTP_SEND;
+	return flush(h);
+}
+
+static enum mog_next finish(struct mog_http *h)
+{
+	struct mog_conn *conn = h->conn;
+	bool keep = h->keep;
+
+	mog_http_put_release(h);
+	free(h);
+	conn->req = NULL;
+	conn->last_io = ev_now(mog_loop);
+	if (!keep)
+		return MOG_NEXT_CLOSE;
+	if (conn->rlen > 0)
+		return NEXT_REQUEST;
+	if (conn->eof || mog_shutting_down)
+		return MOG_NEXT_CLOSE;
+	return MOG_NEXT_READ;
+}
+
+static enum mog_next flush(struct mog_http *h)
+{
+	switch (mog_http_send_wbuf(h, false)) {
+	case 0:
+		return MOG_NEXT_WRITE;
+	case -1:
+		return MOG_NEXT_CLOSE;
+	}
+	if (h->fd >= 0 && h->off < h->end && !h->head_only) {
+		mog_http_submit(h, mog_http_get_send);
+		return MOG_NEXT_JOB;
+	}
+	return finish(h);
+}
+
+static enum mog_next dispatch(struct mog_http *h)
+{
+	struct mog_http_req *req = &h->req;
+	struct mog_conn *conn = h->conn;
+
+	memcpy(h->path, conn->rbuf + req->path_off, req->path_len);
+	h->path[req->path_len] = '\0';
+	h->path_len = req->path_len;
+	mog_conn_consume(conn, req->off);	/* the body, if any, now starts rbuf */
+	h->in_dev = mog_path_devid(h->path, h->path_len, &h->devid, &h->rest_off);
+	h->dev = h->in_dev ? mog_dev_get(h->devid) : NULL;
+	h->head_only = req->method == MOG_HTTP_HEAD;
+	h->keep = keep_alive(h, true);
+
+	switch (req->method) {
+	case MOG_HTTP_GET:
+	case MOG_HTTP_HEAD:
+		mog_http_get(h);
+		break;
+	case MOG_HTTP_PUT:
+		if (h->get_only)
+			return respond(h, 405, false);
+		mog_http_put(h);
+		break;
+	case MOG_HTTP_DELETE:
+		if (h->get_only)
+			return respond(h, 405, true);
+		mog_http_delete(h);
+		break;
+	case MOG_HTTP_MKCOL:
+		/* 400 is load-bearing: the tracker then stops sending MKCOL (PROTOCOL.md 2.11) */
+		if (h->get_only)
+			return respond(h, 405, true);
+		return respond(h, mog_path_has_dotdot(h->path, h->path_len) ? 403 : 400, true);
+	default:
+		return respond(h, 400, false);
+	}
+	return h->state == HTTP_JOB ? MOG_NEXT_JOB : flush(h);
+}
+
+static enum mog_next read_head(struct mog_http *h)
+{
+	struct mog_conn *conn = h->conn;
+	ssize_t n;
+
+	for (;;) {
+		if (conn->rlen > 0) {
+			switch (mog_http_parse(&h->req, conn->rbuf, conn->rlen)) {
+			case MOG_PARSE_DONE:
+				return dispatch(h);
+			case MOG_PARSE_ERROR:
+				return respond(h, h->req.status ? h->req.status : 400, false);
+			case MOG_PARSE_AGAIN:
+				break;
+			}
+		}
+		if (conn->eof)
+			return MOG_NEXT_CLOSE;	/* EOF inside a head: nothing to answer */
+		n = mog_conn_read(conn, HTTP_RBUF_MAX);
+		if (n > 0) {
+			conn->last_io = ev_now(mog_loop);
+			continue;
+		}
+		if (n == 0)
+			return MOG_NEXT_CLOSE;
+		if (errno == EAGAIN)
+			break;
+		if (errno == ENOBUFS)
+			return respond(h, 400, false);
+		return MOG_NEXT_CLOSE;
+	}
+	if (conn->rlen == 0) {
+		/* idle between requests: hold no request state */
+		if (mog_shutting_down)
+			return MOG_NEXT_CLOSE;
+		free(h);
+		conn->req = NULL;
+	}
+	return MOG_NEXT_READ;
+}
+
+static enum mog_next job_result(struct mog_http *h)
+{
+	switch (h->result) {
+	case HTTP_RES_RESPOND:
+		h->state = HTTP_SEND;
+		return flush(h);
+	case HTTP_RES_WANT_WRITE:
+		h->state = HTTP_SEND_BODY;
+		return MOG_NEXT_WRITE;
+	case HTTP_RES_WANT_READ:
+		h->state = HTTP_PUT_READ;
+		return MOG_NEXT_READ;
+	case HTTP_RES_DROP:
+		break;
+	}
+	return MOG_NEXT_CLOSE;
+}
+
+static enum mog_next step_once(struct mog_conn *conn, int revents)
+{
+	struct mog_http *h = conn->req;
+
+	if (h == NULL) {
+		if (conn->rlen == 0 && mog_shutting_down)
+			return MOG_NEXT_CLOSE;		/* idle at shutdown */
+		if (conn->rlen == 0 && !(revents & EV_READ))
+			return MOG_NEXT_READ;
+		h = http_new(conn);
+	}
+	switch (h->state) {
+	case HTTP_HEAD:
+		if (mog_shutting_down && conn->rlen == 0 && !(revents & EV_READ))
+			return MOG_NEXT_CLOSE;
+		return read_head(h);
+	case HTTP_SEND:
+		return flush(h);
+	case HTTP_SEND_BODY:
+		if (!(revents & EV_WRITE))
+			return MOG_NEXT_WRITE;
+		mog_http_submit(h, mog_http_get_send);
+		return MOG_NEXT_JOB;
+	case HTTP_PUT_READ:
+		if (!(revents & EV_READ))
+			return MOG_NEXT_READ;
+		mog_http_submit(h, mog_http_put_body);
+		return MOG_NEXT_JOB;
+	case HTTP_JOB:
+		return job_result(h);
+	}
+	return MOG_NEXT_CLOSE;
+}
+
+static enum mog_next http_step(struct mog_conn *conn, int revents)
+{
+	enum mog_next next;
+
+	/* pipelined requests already buffered are served in a loop, not by recursion */
+	while ((next = step_once(conn, revents)) == NEXT_REQUEST)
+		revents = 0;
+	return next;
+}
+
+void mog_http_start(struct mog_conn *conn, bool get_only)
+{
+	conn->kind = get_only ? MOG_CONN_HTTPGET : MOG_CONN_HTTP;
+	conn->step = http_step;
+	conn->release = http_release;
+	mog_conn_next(conn, MOG_NEXT_READ);
+}

@@ -1,0 +1,100 @@
+/* http_delete.c: DELETE of one file (PROTOCOL.md 2.10); directories are never removed. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "../util/fs.h"
+#include "../util/path.h"
+#include "http_int.h"
+
+static int status_of(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case ENAMETOOLONG:
+		return 404;
+	case EISDIR:
+	case EPERM:
+	case EACCES:
+	case ELOOP:		/* a symlink below the docroot: refused */
+	case EXDEV:
+		return 403;
+	default:
+		return 500;
+	}
+}
+
+static int unlink_below(int dir_fd, const char *rel)
+{
+	char dir[MOG_PATH_MAX + 1];
+	const char *slash, *base;
+	struct stat st;
+	int pfd = dir_fd, rc = -1, err;
+
+	while (*rel == '/')
+		rel++;
+	slash = strrchr(rel, '/');
+	base = slash ? slash + 1 : rel;
+	if (*base == '\0' || strcmp(base, ".") == 0) {
+		errno = EISDIR;			/* "/dev1", "/dev1/", "/a/." */
+		return -1;
+	}
+	if (slash) {
+		memcpy(dir, rel, (size_t)(slash - rel));
+		dir[slash - rel] = '\0';
+		pfd = mog_fs_open_beneath(dir_fd, dir, O_RDONLY | O_DIRECTORY, 0);
+		if (pfd < 0)
+			return -1;
+	}
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		goto out;
+	if (S_ISLNK(st.st_mode)) {
+		errno = ELOOP;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto out;
+	}
+	rc = unlinkat(pfd, base, 0);
+out:
+	err = errno;
+	if (pfd != dir_fd)
+		close(pfd);
+	errno = err;
+	return rc;
+}
+
+static void delete_run(struct mog_job *job)
+{
+	struct mog_http *h = mog_container_of(job, struct mog_http, job);
+	int dir_fd = mog_docroot_fd, status = 204;
+	const char *rel = h->path;
+
+	h->result = HTTP_RES_RESPOND;
+	if (h->in_dev) {
+		rel = h->path + h->rest_off;
+		if ((dir_fd = mog_http_open_dev_dir(h)) < 0) {
+			mog_http_respond_status(h, status_of(errno));
+			return;
+		}
+	}
+	if (unlink_below(dir_fd, rel) < 0)
+		status = status_of(errno);
+	if (dir_fd != mog_docroot_fd && h->dev == NULL)
+		close(dir_fd);
+	mog_http_respond_status(h, status);
+}
+
+void mog_http_delete(struct mog_http *h)
+{
+	if (h->path_len == 1 || mog_path_has_dotdot(h->path, h->path_len)) {
+		mog_http_respond_status(h, 403);	/* "/" and traversal */
+		h->state = HTTP_SEND;
+		return;
+	}
+	mog_http_submit(h, delete_run);
+}

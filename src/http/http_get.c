@@ -1,0 +1,218 @@
+/* http_get.c: GET and HEAD: open on the device's pool, then sendfile in slices. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include "../core/log.h"
+#include "../util/fs.h"
+#include "../util/path.h"
+#include "http_int.h"
+
+/* bytes sent per pool turn, so one huge GET does not hold a thread for long */
+#define SEND_SLICE (4 * 1024 * 1024)
+
+/* Status for a range request on a body of size bytes (PROTOCOL.md 2.8). */
+static int resolve_range(const struct mog_http_req *req, off_t size, off_t *first, off_t *last)
+{
+	*first = 0;
+	*last = size - 1;
+	if (!req->has_range)
+		return 200;
+	if (req->range_has_first) {
+		if (req->range_first >= size)
+			return 416;
+		if (req->range_has_last) {
+			if (req->range_first > req->range_last)
+				return 416;
+			if (req->range_last < size - 1)
+				*last = req->range_last;
+		}
+		*first = req->range_first;
+		return 206;
+	}
+	if (!req->range_has_last || req->range_last == 0)
+		return 416;			/* "bytes=-" and "bytes=-0" */
+	if (req->range_last > size)
+		return 200;			/* more than the whole file: all of it */
+	*first = size - req->range_last;
+	return 206;
+}
+
+/* Response head for a body of size bytes; sets off/end to the bytes to send. */
+static void head_for(struct mog_http *h, off_t size, time_t mtime)
+{
+	off_t first, last;
+	int status = resolve_range(&h->req, size, &first, &last);
+
+	h->status = status;
+	h->woff = 0;
+	if (status == 416) {
+		h->wlen = mog_http_resp_416(h->wbuf, sizeof(h->wbuf), size, h->keep);
+		h->off = h->end = 0;
+		return;
+	}
+	h->wlen = mog_http_resp_file(h->wbuf, sizeof(h->wbuf), status, mtime, first, last,
+				     size, h->keep);
+	h->off = first;
+	h->end = status == 206 ? last + 1 : size;
+	if (h->head_only)
+		h->off = h->end;
+}
+
+/* Map an open()/stat() failure of a GET/HEAD/DELETE target to a status. */
+static int status_of(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:		/* "/dev1/file/": PROTOCOL.md 2.7 recommends 404 */
+	case ENAMETOOLONG:
+		return 404;
+	case EACCES:
+	case EPERM:
+	case ELOOP:		/* a symlink below the docroot: refused */
+	case EXDEV:		/* RESOLVE_BENEATH: the path would leave the device */
+	case ENXIO:		/* a FIFO without a writer, a socket */
+		return 403;
+	default:
+		return 500;
+	}
+}
+
+int mog_http_open_dev_dir(struct mog_http *h)
+{
+	char name[16];
+
+	if (h->dev)
+		return h->dev->dir_fd;
+	/* a device directory created since the last scan: may be a symlink */
+	snprintf(name, sizeof(name), "dev%u", h->devid);
+	return openat(mog_docroot_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Send the body until done, EAGAIN or a slice.  Pool thread. */
+static void send_body(struct mog_http *h)
+{
+	size_t slice = SEND_SLICE;
+
+	switch (mog_http_send_wbuf(h, h->off < h->end)) {
+	case 0:
+		h->result = HTTP_RES_WANT_WRITE;
+		return;
+	case -1:
+		h->result = HTTP_RES_DROP;
+		return;
+	}
+	while (h->off < h->end) {
+		off_t left = h->end - h->off;
+		size_t want = left > (off_t)slice ? slice : (size_t)left;
+		ssize_t n = sendfile(h->conn->io.fd, h->fd, &h->off, want);
+
+		if (n > 0) {
+			slice -= (size_t)n;
+			if (slice == 0) {
+				/* let other clients of this device have the thread */
+				h->result = HTTP_RES_WANT_WRITE;
+				return;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			h->result = HTTP_RES_WANT_WRITE;
+			return;
+		}
+		if (n == 0)	/* the file shrank: never pad, close instead */
+			mog_log(LOG_ERR, "GET %s: file shrank while sending at offset %lld",
+				h->path, (long long)h->off);
+		h->result = HTTP_RES_DROP;
+		return;
+	}
+	close(h->fd);
+	h->fd = -1;
+	h->result = HTTP_RES_RESPOND;	/* everything sent: the loop finishes */
+}
+
+void mog_http_get_send(struct mog_job *job)
+{
+	send_body(mog_container_of(job, struct mog_http, job));
+}
+
+static void get_open(struct mog_job *job)
+{
+	struct mog_http *h = mog_container_of(job, struct mog_http, job);
+	const char *rel = h->path;
+	int dir_fd = mog_docroot_fd, fd, err;
+	struct stat st;
+
+	h->result = HTTP_RES_RESPOND;
+	if (h->in_dev) {
+		rel = h->path + h->rest_off;
+		if ((dir_fd = mog_http_open_dev_dir(h)) < 0) {
+			mog_http_respond_status(h, status_of(errno));
+			return;
+		}
+	}
+	/* O_NONBLOCK: a FIFO must never block the thread */
+	fd = mog_fs_open_beneath(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME, 0);
+	if (fd < 0 && errno == EPERM)	/* O_NOATIME on a file we do not own */
+		fd = mog_fs_open_beneath(dir_fd, rel, O_RDONLY | O_NONBLOCK, 0);
+	err = errno;
+	if (dir_fd != mog_docroot_fd && (h->dev == NULL || dir_fd != h->dev->dir_fd))
+		close(dir_fd);
+	if (fd < 0) {
+		mog_http_respond_status(h, status_of(err));
+		return;
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		mog_http_respond_status(h, 500);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		mog_http_respond_status(h, 403);	/* directories, FIFOs, devices */
+		return;
+	}
+	head_for(h, st.st_size, st.st_mtime);
+	if (h->off >= h->end) {
+		close(fd);
+		return;			/* HEAD, 416, empty body: the loop sends the head */
+	}
+	h->fd = fd;
+	send_body(h);
+}
+
+void mog_http_get(struct mog_http *h)
+{
+	if (mog_path_has_dotdot(h->path, h->path_len)) {
+		mog_http_respond_status(h, 403);
+		h->state = HTTP_SEND;
+		return;
+	}
+	if (h->path_len == 1) {
+		/* "/" is an empty 200 for mogadm check (PROTOCOL.md 2.7) */
+		head_for(h, 0, 0);
+		h->state = HTTP_SEND;
+		return;
+	}
+	if (mog_http_cfg.usage_in_memory && h->dev && h->dev->usage_len > 0 &&
+	    strcmp(h->path + h->rest_off, "/usage") == 0) {
+		/* the latest usage text, even when the file could not be written */
+		struct mog_dev *dev = h->dev;
+
+		head_for(h, (off_t)dev->usage_len, dev->usage_time);
+		if (h->off < h->end && h->wlen + (size_t)(h->end - h->off) <= sizeof(h->wbuf)) {
+			memcpy(h->wbuf + h->wlen, dev->usage + h->off, (size_t)(h->end - h->off));
+			h->wlen += (size_t)(h->end - h->off);
+		}
+		h->off = h->end = 0;
+		h->state = HTTP_SEND;
+		return;
+	}
+	mog_http_submit(h, get_open);
+}

@@ -1,0 +1,98 @@
+/* http_int.h: state of one HTTP request, shared by the http_*.c files only. */
+#ifndef MOG_HTTP_INT_H
+#define MOG_HTTP_INT_H
+
+#include <time.h>
+#include "../dev/dev.h"
+#include "../util/digest.h"
+#include "http_parser.h"
+#include "chunk_parser.h"
+#include "http.h"
+
+#define HTTP_RBUF_MAX (MOG_HEAD_MAX + 1 + 4096)	/* a full head plus a little */
+#define HTTP_BODY_BUF (64 * 1024)		/* PUT bodies are read this much at a time */
+
+enum http_state {
+	HTTP_HEAD,		/* reading and parsing a request head (loop) */
+	HTTP_JOB,		/* a pool thread has the request */
+	HTTP_SEND,		/* response head in wbuf: the loop flushes it */
+	HTTP_SEND_BODY,		/* file body left: wait for writability, then the pool sends */
+	HTTP_PUT_READ		/* PUT body: wait for readability, then the pool reads */
+};
+
+/* What a pool job asks the loop to do next. */
+enum http_result {
+	HTTP_RES_RESPOND,	/* wbuf holds the response head (and any body is sent) */
+	HTTP_RES_WANT_WRITE,	/* socket full while sending the body */
+	HTTP_RES_WANT_READ,	/* PUT body: socket empty */
+	HTTP_RES_DROP		/* close without a response (PUT body cut short) */
+};
+
+struct mog_http {
+	struct mog_job job;
+	struct mog_conn *conn;
+	struct mog_http_req req;
+	enum http_state state;
+	enum http_result result;
+	bool get_only;
+	bool keep;			/* the response keeps the connection */
+	bool head_only;			/* HEAD: no body */
+	int status;
+
+	/* the target */
+	char path[MOG_PATH_MAX + 1];	/* effective path, NUL-terminated */
+	size_t path_len;
+	struct mog_dev *dev;		/* NULL: path outside a known device */
+	bool in_dev;			/* path is "/devN..." */
+	unsigned devid;
+	size_t rest_off;		/* path + rest_off: below the device directory */
+
+	/* GET/HEAD */
+	int fd;				/* open file, -1 if none */
+	off_t off, end;			/* body bytes [off, end) still to send */
+
+	/* response head (and small in-memory bodies) */
+	char wbuf[1024];
+	size_t wlen, woff;
+
+	/* PUT */
+	int dir_fd;			/* the target's directory, -1 if none */
+	char base[MOG_PATH_MAX + 1];	/* the target's last component */
+	char tmp[MOG_PATH_MAX + 40];	/* temp name in dir_fd; "" for partial PUT */
+	bool partial;			/* Content-Range: write in place */
+	bool chunked;
+	off_t body_left;		/* Content-Length bytes not yet read */
+	off_t put_off;			/* partial PUT: next file offset */
+	off_t written;			/* body bytes written so far */
+	struct mog_chunk chunk;
+	bool digest_on;
+	struct mog_digest md5;
+	bool continue_sent;
+};
+
+/* http.c */
+void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *));
+void mog_http_respond_status(struct mog_http *h, int status);
+int mog_http_send_wbuf(struct mog_http *h, bool more);	/* owner of h: 1 sent, 0 EAGAIN, -1 error */
+
+/* http_resp.c: response heads (PROTOCOL.md 2.5); return their length */
+const char *mog_http_reason(int status);
+size_t mog_http_resp_status(char *buf, size_t cap, int status, bool keep);
+size_t mog_http_resp_file(char *buf, size_t cap, int status, time_t mtime, off_t first,
+			  off_t last, off_t size, bool keep);
+size_t mog_http_resp_416(char *buf, size_t cap, off_t size, bool keep);
+
+/* http_get.c */
+void mog_http_get(struct mog_http *h);		/* loop: GET/HEAD dispatch */
+void mog_http_get_send(struct mog_job *job);	/* pool: continue sending the body */
+int mog_http_open_dev_dir(struct mog_http *h);	/* pool: fd of the device dir, or -1 */
+
+/* http_put.c */
+void mog_http_put(struct mog_http *h);		/* loop: PUT dispatch */
+void mog_http_put_body(struct mog_job *job);	/* pool: continue reading the body */
+void mog_http_put_release(struct mog_http *h);	/* any: remove temp file, close fds */
+
+/* http_delete.c */
+void mog_http_delete(struct mog_http *h);	/* loop: DELETE dispatch */
+
+#endif /* MOG_HTTP_INT_H */

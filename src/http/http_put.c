@@ -1,0 +1,336 @@
+/* http_put.c: PUT: a temp file filled from the socket on the device's pool, then renamed. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include "../core/log.h"
+#include "../net/addr.h"
+#include "../util/fs.h"
+#include "../util/path.h"
+#include "http_int.h"
+
+static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+void mog_http_put_release(struct mog_http *h)
+{
+	if (h == NULL)
+		return;
+	if (h->fd >= 0) {
+		close(h->fd);
+		h->fd = -1;
+	}
+	if (h->tmp[0] && h->dir_fd >= 0)
+		unlinkat(h->dir_fd, h->tmp, 0);	/* an unfinished upload leaves nothing */
+	h->tmp[0] = '\0';
+	if (h->dir_fd >= 0) {
+		close(h->dir_fd);
+		h->dir_fd = -1;
+	}
+}
+
+/* A PUT error: the body was not read, so the connection closes (PROTOCOL.md 2.4). */
+static void fail(struct mog_http *h, int status)
+{
+	mog_http_put_release(h);
+	h->keep = false;
+	mog_http_respond_status(h, status);
+	h->result = HTTP_RES_RESPOND;
+}
+
+static int status_of_write(int err)
+{
+	return err == ENOSPC || err == EDQUOT || err == EFBIG ? 507 : 500;
+}
+
+static int status_of_open(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return 404;
+	case EACCES:
+	case EPERM:
+	case ELOOP:		/* a symlink below the device: refused */
+	case EXDEV:
+		return 403;
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		return 507;
+	default:		/* EISDIR, ENOTDIR (a component is a file), ... */
+		return 500;
+	}
+}
+
+/* Log an upload cut short, with the words the reference tests look for. */
+static void log_premature(struct mog_http *h, int err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char peer[64] = "unknown";
+	struct tcp_info ti;
+	socklen_t tlen = sizeof(ti);
+
+	if (getpeername(h->conn->io.fd, (struct sockaddr *)&ss, &len) == 0)
+		mog_addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
+	mog_log(LOG_ERR, "PUT %s failed from %s after %lld bytes: %s", h->path, peer,
+		(long long)h->written, err ? strerror(err) : "premature EOF");
+	if (getsockopt(h->conn->io.fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen) == 0)
+		mog_log(LOG_ERR, "last_data_recv=%ums from %s for PUT %s", ti.tcpi_last_data_recv,
+			peer, h->path);
+}
+
+static int write_data(struct mog_http *h, const char *buf, size_t len)
+{
+	if (h->digest_on)
+		mog_digest_update(&h->md5, buf, len);
+	while (len > 0) {
+		ssize_t n = h->partial ? pwrite(h->fd, buf, len, h->put_off)
+				       : write(h->fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+		h->put_off += n;
+		h->written += n;
+	}
+	return 0;
+}
+
+/* Body complete: check the digest, make it durable, and make it visible. */
+static void commit(struct mog_http *h)
+{
+	const unsigned char *want = NULL;
+	unsigned char got[20];
+
+	if (h->chunked && h->chunk.has_md5)
+		want = h->chunk.md5;		/* the trailer, parsed last, wins */
+	else if (h->req.has_content_md5)
+		want = h->req.content_md5;
+	if (h->digest_on) {
+		mog_digest_final(&h->md5, got);
+		/* an announced trailer that never came counts as a mismatch */
+		if ((h->req.trailer_md5 && h->chunked && !h->chunk.has_md5) ||
+		    (want && memcmp(want, got, 16) != 0)) {
+			/* the body was read in full: the connection stays usable;
+			 * a partial PUT's bytes are already in place (documented) */
+			mog_http_put_release(h);
+			mog_http_respond_status(h, 400);
+			h->result = HTTP_RES_RESPOND;
+			return;
+		}
+	}
+	if (mog_http_cfg.fsync == MOG_FSYNC_DATA && fdatasync(h->fd) < 0)
+		goto fail;
+	if (!h->partial && fchmod(h->fd, 0666 & ~mog_umask) < 0)
+		goto fail;
+	if (close(h->fd) < 0) {
+		h->fd = -1;
+		goto fail;
+	}
+	h->fd = -1;
+	if (!h->partial) {
+		if (renameat(h->dir_fd, h->tmp, h->dir_fd, h->base) < 0)
+			goto fail;
+		h->tmp[0] = '\0';
+		/* the rename itself must survive a crash before we say 201 */
+		if (mog_http_cfg.fsync == MOG_FSYNC_DATA && fsync(h->dir_fd) < 0)
+			goto fail;
+	}
+	mog_http_put_release(h);
+	mog_http_respond_status(h, 201);
+	h->result = HTTP_RES_RESPOND;
+	return;
+fail:
+	mog_log_errno("PUT %s: commit failed", h->path);
+	fail(h, status_of_write(errno) == 507 ? 507 : 500);
+}
+
+/* Consume body bytes buffered in rbuf.  Returns 1 when the body is complete,
+ * 0 when more is needed, -1 when the request failed (response set). */
+static int eat_buffered(struct mog_http *h)
+{
+	struct mog_conn *conn = h->conn;
+
+	while (conn->rlen > 0 || (!h->chunked && h->body_left == 0)) {
+		size_t n, used;
+
+		if (!h->chunked) {
+			if (h->body_left == 0)
+				return 1;
+			n = conn->rlen;
+			if ((off_t)n > h->body_left)
+				n = (size_t)h->body_left;
+			if (write_data(h, conn->rbuf, n) < 0)
+				goto write_fail;
+			h->body_left -= (off_t)n;
+			mog_conn_consume(conn, n);
+			continue;
+		}
+		switch (mog_chunk_parse(&h->chunk, conn->rbuf, conn->rlen, &used)) {
+		case MOG_CHUNK_AGAIN:
+			mog_conn_consume(conn, used);
+			return 0;
+		case MOG_CHUNK_DONE:
+			mog_conn_consume(conn, used);
+			return 1;
+		case MOG_CHUNK_ERROR:
+			fail(h, h->chunk.status ? h->chunk.status : 400);
+			return -1;
+		case MOG_CHUNK_DATA:
+			n = conn->rlen - used;
+			if ((off_t)n > h->chunk.left)
+				n = (size_t)h->chunk.left;
+			if (n > 0 && write_data(h, conn->rbuf + used, n) < 0)
+				goto write_fail;
+			mog_chunk_data(&h->chunk, n);
+			mog_conn_consume(conn, used + n);
+			break;
+		}
+	}
+	return 0;
+write_fail:
+	if (status_of_write(errno) == 500)
+		mog_log_errno("PUT %s: write at offset %lld failed", h->path, (long long)h->put_off);
+	fail(h, status_of_write(errno));
+	return -1;
+}
+
+void mog_http_put_body(struct mog_job *job)
+{
+	struct mog_http *h = mog_container_of(job, struct mog_http, job);
+	ssize_t n;
+
+	for (;;) {
+		switch (eat_buffered(h)) {
+		case 1:
+			commit(h);
+			return;
+		case -1:
+			return;
+		}
+		n = mog_conn_read(h->conn, HTTP_BODY_BUF);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			h->result = HTTP_RES_WANT_READ;
+			return;
+		}
+		log_premature(h, n < 0 ? errno : 0);
+		mog_http_put_release(h);
+		h->result = HTTP_RES_DROP;
+		return;
+	}
+}
+
+static void put_open(struct mog_job *job)
+{
+	struct mog_http *h = mog_container_of(job, struct mog_http, job);
+	const char *rel = h->path + h->rest_off;
+	int dev_fd, fd = -1, tries;
+	size_t base_off;
+	struct stat st;
+
+	h->result = HTTP_RES_RESPOND;
+	/* PUT never creates the device directory itself */
+	if ((dev_fd = mog_http_open_dev_dir(h)) < 0) {
+		fail(h, errno == ENOENT || errno == ENOTDIR ? 404 : status_of_open(errno));
+		return;
+	}
+	while (*rel == '/')
+		rel++;
+	h->dir_fd = mog_fs_open_parent(dev_fd, rel, &base_off);
+	if (h->dev == NULL)
+		close(dev_fd);
+	if (h->dir_fd < 0) {
+		fail(h, errno == ENOENT ? 500 : status_of_open(errno));
+		return;
+	}
+	snprintf(h->base, sizeof(h->base), "%s", rel + base_off);
+	if (fstatat(h->dir_fd, h->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			fail(h, 403);
+			return;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			fail(h, 500);
+			return;
+		}
+	}
+	if (h->partial) {
+		fd = openat(h->dir_fd, h->base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+	} else {
+		for (tries = 0; tries < 2 && fd < 0; tries++) {
+			unsigned r = (unsigned)random();
+
+			snprintf(h->tmp, sizeof(h->tmp), "%s.%08x.%d.tmp", h->base, r,
+				 (int)getpid());
+			fd = openat(h->dir_fd, h->tmp,
+				    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd < 0 && errno != EEXIST)
+				break;
+		}
+		if (fd < 0)
+			h->tmp[0] = '\0';
+	}
+	if (fd < 0) {
+		fail(h, status_of_open(errno));
+		return;
+	}
+	h->fd = fd;
+	if (h->req.expect_continue && h->req.version_minor == 1 && h->conn->rlen == 0) {
+		/* tiny and first on a fresh socket: it fits, or the client times out and sends */
+		if (send(h->conn->io.fd, continue_100, sizeof(continue_100) - 1,
+			 MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
+			h->continue_sent = true;
+	}
+	mog_http_put_body(job);
+}
+
+void mog_http_put(struct mog_http *h)
+{
+	struct mog_http_req *req = &h->req;
+
+	h->keep = h->keep && req->persistent;
+	if (mog_path_has_dotdot(h->path, h->path_len)) {
+		fail(h, 403);
+		h->state = HTTP_SEND;
+		return;
+	}
+	if (!mog_path_is_put(h->path, h->path_len) || !h->in_dev ||
+	    (req->has_content_range &&
+	     (req->chunked || !req->has_content_length ||
+	      req->crange_last < req->crange_first ||
+	      req->content_length != req->crange_last - req->crange_first + 1))) {
+		fail(h, 400);
+		h->state = HTTP_SEND;
+		return;
+	}
+	h->chunked = req->chunked;
+	if (h->chunked)
+		mog_chunk_init(&h->chunk);
+	else
+		h->body_left = req->has_content_length ? req->content_length : 0;
+	h->partial = req->has_content_range;
+	h->put_off = h->partial ? req->crange_first : 0;
+	h->digest_on = req->has_content_md5 || h->chunked;
+	if (h->digest_on)
+		mog_digest_init(&h->md5, MOG_DIGEST_MD5);
+	mog_http_submit(h, put_open);
+}

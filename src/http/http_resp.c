@@ -1,0 +1,81 @@
+/* http_resp.c: response heads, byte for byte as PROTOCOL.md 2.5 lists them. */
+#include <config.h>
+#include <stdio.h>
+#include "http_date.h"
+#include "http_int.h"
+
+const char *mog_http_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 416: return "Requested Range Not Satisfiable";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	default: return "Internal Server Error";
+	}
+}
+
+static const char *conn_hdr(bool keep)
+{
+	return keep ? "keep-alive" : "close";
+}
+
+size_t mog_http_resp_status(char *buf, size_t cap, int status, bool keep)
+{
+	const char *reason;
+	int n;
+
+	if (status != 100 && (status < 200 || status > 599))
+		status = 500;
+	reason = mog_http_reason(status);
+	n = snprintf(buf, cap,
+		     "HTTP/1.1 %d %s\r\nStatus: %d %s\r\nDate: %s\r\nContent-Length: 0\r\n"
+		     "Content-Type: text/plain\r\nConnection: %s\r\n\r\n",
+		     status, reason, status, reason, mog_http_date_now(), conn_hdr(keep));
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+size_t mog_http_resp_file(char *buf, size_t cap, int status, time_t mtime, off_t first,
+			  off_t last, off_t size, bool keep)
+{
+	char lm[MOG_HTTP_DATE_LEN + 1];
+	int n;
+
+	mog_http_date_fmt(mtime, lm);
+	if (status == 206)
+		n = snprintf(buf, cap,
+			     "HTTP/1.1 206 Partial Content\r\nStatus: 206 Partial Content\r\n"
+			     "Date: %s\r\nLast-Modified: %s\r\nContent-Length: %lld\r\n"
+			     "Content-Type: application/octet-stream\r\n"
+			     "Content-Range: bytes %lld-%lld/%lld\r\nConnection: %s\r\n\r\n",
+			     mog_http_date_now(), lm, (long long)(last - first + 1),
+			     (long long)first, (long long)last, (long long)size, conn_hdr(keep));
+	else
+		n = snprintf(buf, cap,
+			     "HTTP/1.1 200 OK\r\nStatus: 200 OK\r\nDate: %s\r\nLast-Modified: %s\r\n"
+			     "Content-Length: %lld\r\nContent-Type: application/octet-stream\r\n"
+			     "Accept-Ranges: bytes\r\nConnection: %s\r\n\r\n",
+			     mog_http_date_now(), lm, (long long)size, conn_hdr(keep));
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+size_t mog_http_resp_416(char *buf, size_t cap, off_t size, bool keep)
+{
+	int n = snprintf(buf, cap,
+			 "HTTP/1.1 416 Requested Range Not Satisfiable\r\n"
+			 "Status: 416 Requested Range Not Satisfiable\r\nDate: %s\r\n"
+			 "Content-Length: 0\r\nContent-Type: text/plain\r\n"
+			 "Content-Range: bytes */%lld\r\nConnection: %s\r\n\r\n",
+			 mog_http_date_now(), (long long)size, conn_hdr(keep));
+
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}

@@ -1,0 +1,151 @@
+/* main.c: startup order only: cli -> config -> listen -> devices -> loop -> exit. */
+#include <config.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include "core/cli.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/pidfile.h"
+#include "core/signals.h"
+#include "dev/dev.h"
+#include "dev/iostat.h"
+#include "http/http.h"
+#include "mgmt/mgmt.h"
+#include "net/conn.h"
+#include "net/listen.h"
+#include "net/loop.h"
+#include "util/fs.h"
+
+static struct mog_opts opts;
+static ev_timer shutdown_timer;
+static char **saved_argv;
+
+/* Raise the soft descriptor limit to maxconns (OPERATIONS.md 13); never fatal. */
+static void raise_nofile(unsigned long want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		mog_log(LOG_WARNING, "RLIMIT_NOFILE hard limit %llu is below maxconns=%lu",
+			(unsigned long long)rl.rlim_max, want);
+		want = rl.rlim_max;
+	}
+	for (; want > rl.rlim_cur; want = want > 64 ? want - 64 : 0) {
+		struct rlimit nrl = { want, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &nrl) == 0)
+			return;
+		mog_log(LOG_WARNING, "setrlimit(RLIMIT_NOFILE, %lu) failed, trying lower", want);
+	}
+}
+
+static void on_all_closed(void)
+{
+	ev_break(mog_loop, EVBREAK_ALL);
+}
+
+/* Graceful shutdown (OPERATIONS.md 12): stop accepting, drain, exit 0. */
+static void begin_shutdown(void)
+{
+	char title[16];
+
+	if (mog_shutting_down)
+		return;
+	mog_log(LOG_INFO, "shutting down");
+	/* the reference tests look for "shutting down" in ps output */
+	snprintf(title, sizeof(title), "shutting down");
+	prctl(PR_SET_NAME, title);
+	if (saved_argv && saved_argv[0]) {
+		size_t len = strlen(saved_argv[0]);
+		const char *t = "evmogstored, shutting down";
+
+		if (len >= strlen(t)) {
+			memset(saved_argv[0], 0, len);
+			memcpy(saved_argv[0], t, strlen(t));
+		}
+	}
+	mog_listen_close_all();
+	mog_iostat_stop();
+	mog_mgmt_shutdown();
+	mog_conn_shutdown();
+}
+
+static void on_shutdown_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	begin_shutdown();
+}
+
+/* Sideband `shutdown`: start shutting down on the next loop turn, not inside the caller. */
+static void request_shutdown(void)
+{
+	ev_timer_start(mog_loop, &shutdown_timer);
+}
+
+static void on_upgrade(void)
+{
+	mog_log(LOG_WARNING, "SIGUSR2 binary upgrade is not supported yet; ignored");
+}
+
+int main(int argc, char **argv)
+{
+	mode_t mask;
+
+	saved_argv = argv;
+	mog_cli_parse(&opts, argc, argv);
+	mog_log_open();
+	mask = umask(0);
+	umask(mask);
+	mog_umask = mask;
+	if (opts.daemonize)
+		mog_daemon_check(opts.config, opts.pidfile, opts.docroot);
+	if (access(opts.docroot, F_OK) < 0 || realpath(opts.docroot, NULL) == NULL)
+		mog_die("docroot=%s failed to resolve", opts.docroot);
+
+	if (opts.mgmt)
+		mog_listen_add(opts.mgmt, MOG_CONN_MGMT);
+	if (opts.http)
+		mog_listen_add(opts.http, MOG_CONN_HTTP);
+	if (opts.httpget)
+		mog_listen_add(opts.httpget, MOG_CONN_HTTPGET);
+	if (opts.pidfile)
+		mog_pidfile_prepare(opts.pidfile);
+	if (opts.daemonize) {
+		mog_daemon_start();
+		mog_log_stderr_off();
+	}
+	if (opts.pidfile)
+		mog_pidfile_write();
+	raise_nofile(opts.maxconns);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+
+	mog_loop_init();
+	mog_http_cfg.fsync = opts.fsync;
+	mog_http_cfg.usage_in_memory = opts.mgmt != NULL;
+	mog_http_cfg.slow_timeout_s = opts.slow_timeout_s;
+	mog_dev_init(opts.docroot, opts.threads_per_dev, opts.mgmt != NULL);
+	mog_dev_start();
+	if (opts.mgmt && opts.iostat)
+		mog_iostat_start(mog_mgmt_watch_round);
+	mog_conn_on_all_closed = on_all_closed;
+	mog_mgmt_on_shutdown = request_shutdown;
+	ev_timer_init(&shutdown_timer, on_shutdown_timer, 0., 0.);
+	mog_signals_init(begin_shutdown, on_upgrade);
+	mog_listen_start();
+	if (opts.daemonize)
+		mog_daemon_ready();
+
+	ev_run(mog_loop, 0);
+
+	mog_pidfile_remove();
+	mog_dev_shutdown();
+	return 0;
+}

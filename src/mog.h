@@ -1,0 +1,41 @@
+/* mog.h: the few types shared by every layer of evmogstored. */
+#ifndef MOG_H
+#define MOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define mog_container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/*
+ * Longest effective request path, after leading-slash collapse.  cmogstored
+ * uses 37 bytes, enough for a 10-digit fid on an 8-digit device id
+ * ("/dev16777215/0/000/000/0123456789.fid"), which breaks fids >= 10^10.
+ * The longest path a tracker builds for an 8-digit device id and a 20-digit
+ * fid (the range of the tracker's BIGINT UNSIGNED) is 47 bytes; we allow 64.
+ */
+#define MOG_PATH_MAX 64
+
+/* Longest request head accepted (PROTOCOL.md 2.3). */
+#define MOG_HEAD_MAX 65535
+
+/* Result of feeding bytes to a resumable parser. */
+enum mog_parse {
+	MOG_PARSE_AGAIN,	/* need more input; everything given was consumed */
+	MOG_PARSE_DONE,		/* one complete unit parsed; see the parser's off */
+	MOG_PARSE_ERROR		/* invalid input; see the parser's status */
+};
+
+/* What a connection does next; turned into libev calls in one place (conn.c). */
+enum mog_next {
+	MOG_NEXT_READ,		/* wait for the socket to become readable */
+	MOG_NEXT_WRITE,		/* wait for the socket to become writable */
+	MOG_NEXT_JOB,		/* a job was submitted to a device pool */
+	MOG_NEXT_IDLE,		/* nothing to do until something else wakes us */
+	MOG_NEXT_CLOSE		/* free the connection */
+};
+
+#endif /* MOG_H */

@@ -1,0 +1,176 @@
+/* conn.c: client connections: buffers, the connection list, and mog_next -> libev. */
+#include <config.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "xalloc.h"
+#include "../core/log.h"
+#include "loop.h"
+#include "conn.h"
+
+bool mog_shutting_down;
+size_t mog_conn_count;
+void (*mog_conn_on_all_closed)(void);
+static struct mog_conn *conns;
+
+static void on_conn_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct mog_conn *conn = mog_container_of(w, struct mog_conn, io);
+
+	mog_conn_next(conn, conn->step(conn, revents));
+}
+
+static void watch(struct mog_conn *conn, int events)
+{
+	if (ev_is_active(&conn->io)) {
+		if (conn->io.events == events)
+			return;
+		ev_io_stop(mog_loop, &conn->io);
+	}
+	ev_io_set(&conn->io, conn->io.fd, events);
+	ev_io_start(mog_loop, &conn->io);
+}
+
+void mog_conn_next(struct mog_conn *conn, enum mog_next next)
+{
+	switch (next) {
+	case MOG_NEXT_READ:
+		watch(conn, EV_READ);
+		break;
+	case MOG_NEXT_WRITE:
+		watch(conn, EV_WRITE);
+		break;
+	case MOG_NEXT_JOB:
+		conn->job_out = true;
+		ev_io_stop(mog_loop, &conn->io);
+		break;
+	case MOG_NEXT_IDLE:
+		ev_io_stop(mog_loop, &conn->io);
+		break;
+	case MOG_NEXT_CLOSE:
+		mog_conn_free(conn);
+		break;
+	}
+}
+
+void mog_conn_resume(struct mog_conn *conn)
+{
+	conn->job_out = false;
+	conn->last_io = ev_now(mog_loop);	/* a job round trip means bytes moved */
+	mog_conn_next(conn, conn->step(conn, 0));
+}
+
+struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind)
+{
+	struct mog_conn *conn = xzalloc(sizeof(*conn));
+
+	conn->kind = (unsigned char)kind;
+	conn->last_io = ev_now(mog_loop);
+	ev_io_init(&conn->io, on_conn_io, fd, EV_READ);
+	conn->next = conns;
+	if (conns)
+		conns->prev = conn;
+	conns = conn;
+	mog_conn_count++;
+	return conn;
+}
+
+ssize_t mog_conn_read(struct mog_conn *conn, size_t max)
+{
+	ssize_t n;
+
+	if (conn->rlen >= conn->rcap) {
+		size_t cap = conn->rcap ? conn->rcap * 2 : 4096;
+
+		if (cap > max)
+			cap = max;
+		if (cap <= conn->rlen) {
+			errno = ENOBUFS;	/* the caller's limit is reached */
+			return -1;
+		}
+		conn->rbuf = xrealloc(conn->rbuf, cap);
+		conn->rcap = cap;
+	}
+	do {
+		n = read(conn->io.fd, conn->rbuf + conn->rlen, conn->rcap - conn->rlen);
+	} while (n < 0 && errno == EINTR);
+	if (n > 0)
+		conn->rlen += (size_t)n;
+	else if (n == 0)
+		conn->eof = true;
+	return n;
+}
+
+void mog_conn_consume(struct mog_conn *conn, size_t n)
+{
+	if (n >= conn->rlen) {
+		/* idle connections hold no buffer */
+		free(conn->rbuf);
+		conn->rbuf = NULL;
+		conn->rlen = conn->rcap = 0;
+		return;
+	}
+	memmove(conn->rbuf, conn->rbuf + n, conn->rlen - n);
+	conn->rlen -= n;
+}
+
+void mog_conn_free(struct mog_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	ev_io_stop(mog_loop, &conn->io);
+	close(conn->io.fd);
+	if (conn->prev)
+		conn->prev->next = conn->next;
+	else
+		conns = conn->next;
+	if (conn->next)
+		conn->next->prev = conn->prev;
+	if (conn->req && conn->release)
+		conn->release(conn);
+	free(conn->rbuf);
+	free(conn->req);
+	free(conn);
+	mog_conn_count--;
+	if (mog_shutting_down && mog_conn_count == 0 && mog_conn_on_all_closed)
+		mog_conn_on_all_closed();
+}
+
+void mog_conn_shutdown(void)
+{
+	struct mog_conn *conn, *next;
+
+	mog_shutting_down = true;
+	for (conn = conns; conn; conn = next) {
+		next = conn->next;
+		/* step() with no events lets the protocol decide: idle ones close */
+		if (!conn->job_out)
+			mog_conn_next(conn, conn->step(conn, 0));
+	}
+	if (mog_conn_count == 0 && mog_conn_on_all_closed)
+		mog_conn_on_all_closed();
+}
+
+size_t mog_conn_expire_idle(double idle_s)
+{
+	static ev_tstamp last_run;
+	ev_tstamp now = ev_now(mog_loop);
+	struct mog_conn *conn, *next;
+	size_t n = 0;
+
+	if (now - last_run < 1.0)	/* at most once per second */
+		return 0;
+	last_run = now;
+	for (conn = conns; conn; conn = next) {
+		next = conn->next;
+		if (conn->kind == MOG_CONN_MGMT || conn->job_out ||
+		    now - conn->last_io <= idle_s)
+			continue;
+		mog_conn_free(conn);
+		n++;
+	}
+	if (n > 0)
+		mog_log(LOG_INFO, "expired %zu idle connections (>%.0f sec)", n, idle_s);
+	return n;
+}

@@ -1,0 +1,70 @@
+/* conn.h: one client connection: its socket watcher, input buffer and protocol state. */
+#ifndef MOG_CONN_H
+#define MOG_CONN_H
+
+#include <ev.h>
+#include "../mog.h"
+
+enum mog_conn_kind {
+	MOG_CONN_HTTP,		/* read/write HTTP listener */
+	MOG_CONN_HTTPGET,	/* get-only HTTP listener */
+	MOG_CONN_MGMT		/* sideband */
+};
+
+struct mog_conn {
+	ev_io io;			/* io.fd is the socket (non-blocking) */
+	/* advance the protocol on readiness (revents) or after a job (0) */
+	enum mog_next (*step)(struct mog_conn *conn, int revents);
+	void *req;			/* protocol state of the request in progress, or NULL */
+	void (*release)(struct mog_conn *conn);	/* frees req's resources (fds); may be NULL */
+	char *rbuf;			/* unparsed input; NULL while there is none */
+	size_t rlen, rcap;
+	struct mog_conn *prev, *next;	/* every open connection (for shutdown) */
+	ev_tstamp last_io;		/* last time bytes moved either way */
+	unsigned char kind;		/* enum mog_conn_kind */
+	bool job_out;			/* a pool thread owns the connection */
+	bool eof;			/* the peer shut down its write side */
+};
+
+/* Take ownership of the accepted socket fd (closed by mog_conn_free).  Loop thread. */
+struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind);
+
+/* Act on next: arm the watcher, leave it to a job, or free the connection.  Loop thread. */
+void mog_conn_next(struct mog_conn *conn, enum mog_next next);
+
+/* Called by a protocol's job->done(): the connection is back on the loop.  Loop thread. */
+void mog_conn_resume(struct mog_conn *conn);
+
+/*
+ * Read what the socket has into rbuf (growing it to at most max bytes).
+ * Returns bytes read, 0 on EOF (conn->eof set), or -1 with errno (EAGAIN when
+ * there is nothing).  The thread that owns the connection.
+ */
+ssize_t mog_conn_read(struct mog_conn *conn, size_t max);
+
+/* Drop the first n bytes of rbuf; frees it when empty.  The owning thread. */
+void mog_conn_consume(struct mog_conn *conn, size_t n);
+
+/* Close the socket and free conn and its buffers.  Loop thread. */
+void mog_conn_free(struct mog_conn *conn);
+
+/* Graceful shutdown: close every idle connection now, the rest as they go idle.  Loop thread. */
+void mog_conn_shutdown(void);
+
+/*
+ * Out of descriptors: shut down HTTP connections idle (no request, nothing
+ * moved) for more than idle_s seconds (OPERATIONS.md 13).  Management
+ * connections are never expired.  Returns how many were closed.  Loop thread.
+ */
+size_t mog_conn_expire_idle(double idle_s);
+
+/* True once shutdown has begun.  Loop thread. */
+extern bool mog_shutting_down;
+
+/* Number of open client connections.  Loop thread. */
+extern size_t mog_conn_count;
+
+/* Called when mog_conn_count drops to 0 during shutdown (set by main).  Loop thread. */
+extern void (*mog_conn_on_all_closed)(void);
+
+#endif /* MOG_CONN_H */

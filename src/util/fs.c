@@ -1,0 +1,149 @@
+/* fs.c: openat2-confined opens, with an O_NOFOLLOW component walk as fallback. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#ifdef HAVE_LINUX_OPENAT2_H
+# include <linux/openat2.h>
+#endif
+#include "fs.h"
+
+mode_t mog_umask = 022;
+
+#ifdef HAVE_LINUX_OPENAT2_H
+static bool no_openat2;		/* set once if the kernel lacks the syscall */
+#endif
+
+/* Open one directory component below cur without following a symlink. */
+static int open_dir_comp(int cur, const char *comp, bool create)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(cur, comp, 0777) < 0 && errno != EEXIST)
+			return -1;
+		fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0 && errno == ENOTDIR &&
+	    fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		errno = ELOOP;		/* O_NOFOLLOW|O_DIRECTORY on a symlink says ENOTDIR */
+	return fd;
+}
+
+/* Walk rel one component at a time with O_NOFOLLOW; returns an fd for the last one. */
+static int walk_open(int dir_fd, const char *rel, int flags, mode_t mode)
+{
+	char buf[MOG_PATH_MAX + 1];
+	char *comp, *next, *save = NULL;
+	size_t n = strlen(rel);
+	int cur = dir_fd, fd;
+
+	if (n > MOG_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, rel, n + 1);
+	if (n > 0 && buf[n - 1] == '/')
+		flags |= O_DIRECTORY;		/* "file/" must be a directory */
+	comp = strtok_r(buf, "/", &save);
+	if (comp == NULL) {
+		strcpy(buf, ".");
+		comp = buf;
+	}
+	for (;;) {
+		next = strtok_r(NULL, "/", &save);
+		if (next == NULL) {
+			fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+			break;
+		}
+		fd = open_dir_comp(cur, comp, false);
+		if (fd < 0)
+			break;
+		if (cur != dir_fd)
+			close(cur);
+		cur = fd;
+		comp = next;
+	}
+	if (cur != dir_fd) {
+		int err = errno;
+		close(cur);
+		errno = err;
+	}
+	return fd;
+}
+
+int mog_fs_open_beneath(int dir_fd, const char *rel, int flags, mode_t mode)
+{
+	while (*rel == '/')
+		rel++;
+	if (*rel == '\0')
+		rel = ".";
+#ifdef HAVE_LINUX_OPENAT2_H
+	if (!no_openat2) {
+		struct open_how how;
+		long fd;
+
+		memset(&how, 0, sizeof(how));
+		how.flags = (unsigned)(flags | O_CLOEXEC);
+		how.mode = (flags & O_CREAT) ? mode : 0;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+		fd = syscall(SYS_openat2, dir_fd, rel, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return (int)fd;
+		no_openat2 = true;
+	}
+#endif
+	return walk_open(dir_fd, rel, flags, mode);
+}
+
+int mog_fs_open_parent(int dir_fd, const char *rel, size_t *base_off)
+{
+	char dir[MOG_PATH_MAX + 1];
+	const char *last;
+	char *comp, *save = NULL;
+	size_t n;
+	int fd, cur;
+
+	while (*rel == '/')
+		rel++;
+	last = strrchr(rel, '/');
+	if (last == NULL) {
+		*base_off = 0;
+		return mog_fs_open_beneath(dir_fd, ".", O_RDONLY | O_DIRECTORY, 0);
+	}
+	n = (size_t)(last - rel);
+	if (n > MOG_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	*base_off = n + 1;
+	memcpy(dir, rel, n);
+	dir[n] = '\0';
+	fd = mog_fs_open_beneath(dir_fd, dir, O_RDONLY | O_DIRECTORY, 0);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+
+	/* Create what is missing one component at a time, each step confined
+	 * to the directory opened before it (mkdirat on "a/b" would follow a
+	 * symlinked "a" out of the device). */
+	cur = dir_fd;
+	for (comp = strtok_r(dir, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		fd = open_dir_comp(cur, comp, true);
+		if (cur != dir_fd) {
+			int err = errno;
+			close(cur);
+			errno = err;
+		}
+		if (fd < 0)
+			return -1;
+		cur = fd;
+	}
+	if (cur == dir_fd)
+		return mog_fs_open_beneath(dir_fd, ".", O_RDONLY | O_DIRECTORY, 0);
+	return cur;
+}

@@ -1,0 +1,29 @@
+/* fs.h: file access confined below a directory descriptor.  Pool threads (they may block). */
+#ifndef MOG_FS_H
+#define MOG_FS_H
+
+#include <sys/types.h>
+#include "../mog.h"
+
+/* The process umask, read once at startup (umask(2) cannot be read without changing it). */
+extern mode_t mog_umask;
+
+/*
+ * Open rel (relative; leading '/' ignored; "" means dir_fd itself) below
+ * dir_fd without following any symbolic link and without leaving dir_fd
+ * (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or an O_NOFOLLOW walk on
+ * kernels without openat2).  flags as for open(2), O_CREAT allowed for the
+ * last component.  A symlink anywhere fails with ELOOP.  Returns a new fd
+ * (O_CLOEXEC) or -1 with errno set.
+ */
+int mog_fs_open_beneath(int dir_fd, const char *rel, int flags, mode_t mode);
+
+/*
+ * Open the directory that will hold rel's last component, creating missing
+ * directories (mode 0777 & ~umask) only after an open fails with ENOENT.
+ * Stores the offset of the last component in *base_off.  Same confinement
+ * as mog_fs_open_beneath().  Returns a directory fd or -1 with errno.
+ */
+int mog_fs_open_parent(int dir_fd, const char *rel, size_t *base_off);
+
+#endif /* MOG_FS_H */
