@@ -198,6 +198,9 @@ static void set_listen(struct mog_addr **slot, const char *key, const char *val,
 	case MOG_ADDR_RESOLVE:
 		/* fatal even in the file: the operator named an address we cannot have */
 		free(a);
+		if (w != NULL)
+			mog_die("config=%s line %u: failed to resolve %s=%s: "
+				"not a numeric IPv4 or IPv6 address", w->file, w->line, key, val);
 		mog_die("failed to resolve %s=%s: not a numeric IPv4 or IPv6 address", key, val);
 	}
 }
@@ -233,10 +236,14 @@ static void set_fsync(struct source *s, const char *key, const char *val, const 
 		invalid(w, "failed to parse %s%s=%s (expected data or none)", dashes(w), key, val);
 }
 
-/* Perl truth with the words operators write: 0, "", false, no, off are off. */
+/*
+ * Perl truth plus the words operators write: 0, false, no, off are off.  An
+ * empty value ("daemonize =") never gets here: the parser reports it as a
+ * malformed line, which leaves daemonize off as well.
+ */
 static bool is_false(const char *val)
 {
-	return strcmp(val, "0") == 0 || *val == '\0' || strcasecmp(val, "false") == 0 ||
+	return strcmp(val, "0") == 0 || strcasecmp(val, "false") == 0 ||
 	       strcasecmp(val, "no") == 0 || strcasecmp(val, "off") == 0;
 }
 

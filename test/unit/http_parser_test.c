@@ -8,6 +8,9 @@
 /* inputs longer than this are cut at sampled bytes only (cutting is quadratic) */
 #define CUT_ALL_MAX 4096
 
+#define GET1 "GET /x HTTP/1.1\r\n"
+#define PUT1 "PUT /dev1/x HTTP/1.1\r\n"
+
 static const unsigned char md5_abcde[16] = {
 	0xab, 0x56, 0xb4, 0xd9, 0x2b, 0x40, 0x71, 0x3a,
 	0xcc, 0x5a, 0xf8, 0x99, 0x85, 0xd4, 0xb7, 0x86
@@ -153,7 +156,7 @@ static void request_line(void)
 	is(req.version_minor, 0, "HTTP/1.0 minor version");
 	ok(!req.persistent, "HTTP/1.0 not persistent by default");
 
-	expect_done("PUT", "PUT /dev1/x HTTP/1.1\r\n\r\n", &req);
+	expect_done("PUT", PUT1 "\r\n", &req);
 	is(req.method, MOG_HTTP_PUT, "PUT method");
 	expect_done("DELETE", "DELETE /dev1/x HTTP/1.1\r\n\r\n", &req);
 	is(req.method, MOG_HTTP_DELETE, "DELETE method");
@@ -236,12 +239,12 @@ static void request_line(void)
 	expect_status("tab separator", "GET\t/x HTTP/1.1\r\n\r\n", 400);
 	expect_status("leading empty line", "\r\nGET /x HTTP/1.1\r\n\r\n", 400);
 	expect_status("C46 bare LFs", "GET /x HTTP/1.1\n\n", 400);
-	expect_status("C46 bare LF after header", "GET /x HTTP/1.1\r\nHost: a\n\r\n", 400);
-	expect_status("C46 bare LF as blank line", "GET /x HTTP/1.1\r\nHost: a\r\n\n", 400);
+	expect_status("C46 bare LF after header", GET1 "Host: a\n\r\n", 400);
+	expect_status("C46 bare LF as blank line", GET1 "Host: a\r\n\n", 400);
 	expect_status("C47 sideband command", "size /foo\r\n", 400);
 	expect_status("bare CR in request line", "GET /x HTTP/1.1\r\r\n\r\n", 400);
 	{
-		static const char nul[] = "GET /x HTTP/1.1\r\nX: a\0b\r\n\r\n";
+		static const char nul[] = GET1 "X: a\0b\r\n\r\n";
 		static const char nulpath[] = "GET /x\0y HTTP/1.1\r\n\r\n";
 
 		is(RUN("NUL in path", nulpath, &req), MOG_PARSE_ERROR, "NUL in path: error");
@@ -258,68 +261,68 @@ static void headers(void)
 	struct mog_http_req req;
 
 	expect_done("C50 content-length lower case",
-		    "PUT /dev1/x HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc", &req);
+		    PUT1 "content-length: 3\r\n\r\nabc", &req);
 	ok(req.has_content_length && req.content_length == 3, "lower-case name: length 3");
 	is(req.off, 43, "off at first body byte");
-	expect_done("C50 no space", "PUT /dev1/x HTTP/1.1\r\nContent-length:3\r\n\r\n", &req);
+	expect_done("C50 no space", PUT1 "Content-length:3\r\n\r\n", &req);
 	ok(req.has_content_length && req.content_length == 3, "no space: length 3");
 	expect_done("C50 tab, trailing space",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-Length:\t3 \r\n\r\n", &req);
+		    PUT1 "Content-Length:\t3 \r\n\r\n", &req);
 	ok(req.has_content_length && req.content_length == 3, "tab and trailing space: length 3");
-	expect_done("leading zeros", "PUT /dev1/x HTTP/1.1\r\nContent-Length: 0005\r\n\r\n", &req);
+	expect_done("leading zeros", PUT1 "Content-Length: 0005\r\n\r\n", &req);
 	is(req.content_length, 5, "leading zeros: 5");
-	expect_done("zero length", "PUT /dev1/x HTTP/1.1\r\nContent-Length: 0\r\n\r\n", &req);
+	expect_done("zero length", PUT1 "Content-Length: 0\r\n\r\n", &req);
 	ok(req.has_content_length && req.content_length == 0, "zero length");
 	expect_done("largest length",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-Length: 9223372036854775807\r\n\r\n", &req);
+		    PUT1 "Content-Length: 9223372036854775807\r\n\r\n", &req);
 	is(req.content_length, INT64_MAX, "2^63-1 accepted");
 	expect_done("largest length, zero-padded",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-Length: 0009223372036854775807\r\n\r\n", &req);
+		    PUT1 "Content-Length: 0009223372036854775807\r\n\r\n", &req);
 	is(req.content_length, INT64_MAX, "2^63-1 with leading zeros accepted");
-	expect_status("length 2^63", "PUT /dev1/x HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n",
+	expect_status("length 2^63", PUT1 "Content-Length: 9223372036854775808\r\n\r\n",
 		      507);
 	expect_status("length 2^96",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-Length: 79228162514264337593543950336\r\n\r\n",
+		      PUT1 "Content-Length: 79228162514264337593543950336\r\n\r\n",
 		      507);
-	expect_status("length 10^19", "GET /x HTTP/1.1\r\nContent-Length: 10000000000000000000\r\n\r\n",
+	expect_status("length 10^19", GET1 "Content-Length: 10000000000000000000\r\n\r\n",
 		      507);
-	expect_status("C51 123a", "PUT /dev1/x HTTP/1.1\r\nContent-Length: 123a\r\n\r\n", 400);
-	expect_status("C52 -3", "PUT /dev1/x HTTP/1.1\r\nContent-Length: -3\r\n\r\n", 400);
-	expect_status("+5", "PUT /dev1/x HTTP/1.1\r\nContent-Length: +5\r\n\r\n", 400);
-	expect_status("5 5", "PUT /dev1/x HTTP/1.1\r\nContent-Length: 5 5\r\n\r\n", 400);
-	expect_status("empty length", "PUT /dev1/x HTTP/1.1\r\nContent-Length:\r\n\r\n", 400);
-	expect_status("hex length", "PUT /dev1/x HTTP/1.1\r\nContent-Length: 0x5\r\n\r\n", 400);
+	expect_status("C51 123a", PUT1 "Content-Length: 123a\r\n\r\n", 400);
+	expect_status("C52 -3", PUT1 "Content-Length: -3\r\n\r\n", 400);
+	expect_status("+5", PUT1 "Content-Length: +5\r\n\r\n", 400);
+	expect_status("5 5", PUT1 "Content-Length: 5 5\r\n\r\n", 400);
+	expect_status("empty length", PUT1 "Content-Length:\r\n\r\n", 400);
+	expect_status("hex length", PUT1 "Content-Length: 0x5\r\n\r\n", 400);
 	expect_status("overflow then junk is syntax",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-Length: 99999999999999999999x\r\n\r\n", 400);
+		      PUT1 "Content-Length: 99999999999999999999x\r\n\r\n", 400);
 	expect_done("C53 identical duplicates",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", &req);
+		    PUT1 "Content-Length: 3\r\nContent-Length: 3\r\n\r\n", &req);
 	is(req.content_length, 3, "identical duplicates: 3, not 33");
 	expect_done("C53 equal duplicates, different spelling",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-Length: 3\r\ncontent-length: 003\r\n\r\n", &req);
+		    PUT1 "Content-Length: 3\r\ncontent-length: 003\r\n\r\n", &req);
 	is(req.content_length, 3, "003 equals 3");
 	expect_status("C53 differing duplicates",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400);
+		      PUT1 "Content-Length: 3\r\nContent-Length: 4\r\n\r\n", 400);
 
-	expect_status("C54 space before colon", "GET /x HTTP/1.1\r\nX-Foo : 1\r\n\r\n", 400);
-	expect_status("tab before colon", "GET /x HTTP/1.1\r\nX-Foo\t: 1\r\n\r\n", 400);
+	expect_status("C54 space before colon", GET1 "X-Foo : 1\r\n\r\n", 400);
+	expect_status("tab before colon", GET1 "X-Foo\t: 1\r\n\r\n", 400);
 	expect_status("space before colon, Content-Length",
 		      "PUT /x HTTP/1.1\r\nContent-Length : 1\r\n\r\n", 400);
-	expect_status("line without colon", "GET /x HTTP/1.1\r\nX-Foo\r\n\r\n", 400);
-	expect_status("empty name", "GET /x HTTP/1.1\r\n: x\r\n\r\n", 400);
-	expect_status("separator in name", "GET /x HTTP/1.1\r\nX(Foo): x\r\n\r\n", 400);
-	expect_status("leading space on first header", "GET /x HTTP/1.1\r\n X: x\r\n\r\n", 400);
-	expect_status("bare CR in value", "GET /x HTTP/1.1\r\nX: a\rb\r\n\r\n", 400);
-	expect_status("control byte in value", "GET /x HTTP/1.1\r\nX: a\001b\r\n\r\n", 400);
-	expect_status("DEL in value", "GET /x HTTP/1.1\r\nX: a\177b\r\n\r\n", 400);
-	expect_status("unterminated head, bare CR", "GET /x HTTP/1.1\r\n\rX", 400);
+	expect_status("line without colon", GET1 "X-Foo\r\n\r\n", 400);
+	expect_status("empty name", GET1 ": x\r\n\r\n", 400);
+	expect_status("separator in name", GET1 "X(Foo): x\r\n\r\n", 400);
+	expect_status("leading space on first header", GET1 " X: x\r\n\r\n", 400);
+	expect_status("bare CR in value", GET1 "X: a\rb\r\n\r\n", 400);
+	expect_status("control byte in value", GET1 "X: a\001b\r\n\r\n", 400);
+	expect_status("DEL in value", GET1 "X: a\177b\r\n\r\n", 400);
+	expect_status("unterminated head, bare CR", GET1 "\rX", 400);
 
 	expect_done("C55 underscore and empty value",
-		    "GET /x HTTP/1.1\r\nX_Foo: 1\r\nX-Empty:\r\nX-Blank:   \r\n_: x\r\n\r\n", &req);
+		    GET1 "X_Foo: 1\r\nX-Empty:\r\nX-Blank:   \r\n_: x\r\n\r\n", &req);
 	expect_done("token characters in names",
-		    "GET /x HTTP/1.1\r\n!#$%&'*+-.^_`|~09azAZ: x\r\n\r\n", &req);
+		    GET1 "!#$%&'*+-.^_`|~09azAZ: x\r\n\r\n", &req);
 	expect_done("obs-text and tabs in values",
-		    "GET /x HTTP/1.1\r\nX: caf\xc3\xa9\tok\r\n\r\n", &req);
-	expect_done("C63 HTTP/1.1 without Host", "GET /x HTTP/1.1\r\nUser-Agent: t\r\n\r\n", &req);
+		    GET1 "X: caf\xc3\xa9\tok\r\n\r\n", &req);
+	expect_done("C63 HTTP/1.1 without Host", GET1 "User-Agent: t\r\n\r\n", &req);
 
 	expect_done("C56 folded Connection on HTTP/1.0",
 		    "GET /x HTTP/1.0\r\nConnection:\r\n keep-alive\r\n\r\n", &req);
@@ -330,14 +333,14 @@ static void headers(void)
 	expect_status("C57 continuation without leading blank",
 		      "GET /x HTTP/1.0\r\nConnection:\r\nkeep-alive\r\n\r\n", 400);
 	expect_done("C58 folded unrecognised header",
-		    "GET /x HTTP/1.1\r\nX-Foo: a\r\n b\r\n\tc\r\nX-Bar: d\r\n\r\n", &req);
+		    GET1 "X-Foo: a\r\n b\r\n\tc\r\nX-Bar: d\r\n\r\n", &req);
 	expect_done("folded Content-Length",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-Length:\r\n  42\r\n\r\n", &req);
+		    PUT1 "Content-Length:\r\n  42\r\n\r\n", &req);
 	is(req.content_length, 42, "folded Content-Length: 42");
 	expect_status("fold inside the digits",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-Length: 4\r\n 2\r\n\r\n", 400);
+		      PUT1 "Content-Length: 4\r\n 2\r\n\r\n", 400);
 	expect_done("fold as trailing OWS",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-Length: 7 \r\n \r\nX: y\r\n\r\n", &req);
+		    PUT1 "Content-Length: 7 \r\n \r\nX: y\r\n\r\n", &req);
 	is(req.content_length, 7, "fold and blanks after the value are OWS");
 }
 
@@ -345,60 +348,63 @@ static void framing(void)
 {
 	struct mog_http_req req;
 
-	expect_done("chunked", "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5", &req);
+	expect_done("chunked", PUT1 "Transfer-Encoding: chunked\r\n\r\n5", &req);
 	ok(req.chunked && !req.chunked_and_length, "chunked");
 	is(req.off, 52, "off before the chunked body");
-	expect_done("Chunked, OWS", "PUT /dev1/x HTTP/1.1\r\ntransfer-encoding:  ChUnKeD \r\n\r\n",
+	expect_done("Chunked, OWS", PUT1 "transfer-encoding:  ChUnKeD \r\n\r\n",
 		    &req);
 	ok(req.chunked, "chunked: case-insensitive, OWS trimmed");
 	expect_done("I164 chunked on HTTP/1.0",
 		    "PUT /dev1/x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &req);
 	ok(req.chunked && !req.persistent, "chunked HTTP/1.0, not persistent");
-	expect_status("C64 gzip", "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400);
+	expect_status("C64 gzip", PUT1 "Transfer-Encoding: gzip\r\n\r\n", 400);
 	expect_status("gzip, chunked",
-		      "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400);
+		      PUT1 "Transfer-Encoding: gzip, chunked\r\n\r\n", 400);
 	expect_status("chunked, gzip",
-		      "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400);
-	expect_status("identity", "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n", 400);
+		      PUT1 "Transfer-Encoding: chunked, gzip\r\n\r\n", 400);
+	expect_status("identity", PUT1 "Transfer-Encoding: identity\r\n\r\n", 400);
 	expect_status("empty Transfer-Encoding",
-		      "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n", 400);
-	expect_status("chunkedx", "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding: chunkedx\r\n\r\n", 400);
+		      PUT1 "Transfer-Encoding:\r\n\r\n", 400);
+	expect_status("chunkedx", PUT1 "Transfer-Encoding: chunkedx\r\n\r\n", 400);
 	expect_status("chunked twice",
-		      "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+		      PUT1 "Transfer-Encoding: chunked\r\n"
 		      "Transfer-Encoding: chunked\r\n\r\n", 400);
 	expect_done("I165 Content-Length then chunked",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+		    PUT1 "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
 		    &req);
 	ok(req.chunked && req.chunked_and_length, "I165 CL first: chunked_and_length");
 	ok(!req.has_content_length, "I165 CL first: Content-Length ignored");
 	expect_done("I165 chunked then Content-Length",
-		    "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+		    PUT1 "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
 		    &req);
 	ok(req.chunked && req.chunked_and_length && !req.has_content_length,
 	   "I165 chunked first: chunked_and_length, Content-Length ignored");
 	expect_status("chunked with a bad Content-Length",
-		      "PUT /dev1/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: x\r\n\r\n",
+		      PUT1 "Transfer-Encoding: chunked\r\nContent-Length: x\r\n\r\n",
 		      400);
 
 	expect_done("Trailer: Content-MD5",
-		    "PUT /dev1/x HTTP/1.1\r\nTrailer: Content-MD5\r\n\r\n", &req);
+		    PUT1 "Trailer: Content-MD5\r\n\r\n", &req);
 	ok(req.trailer_md5, "Trailer names Content-MD5");
-	expect_done("Trailer list", "PUT /dev1/x HTTP/1.1\r\nTrailer: Foo , content-md5,Bar\r\n\r\n",
+	expect_done("Trailer list", PUT1 "Trailer: Foo , content-md5,Bar\r\n\r\n",
 		    &req);
 	ok(req.trailer_md5, "Trailer list names content-md5");
-	expect_done("Trailer without MD5", "PUT /dev1/x HTTP/1.1\r\nTrailer: Foo, Content-MD5x\r\n\r\n",
+	expect_done("Trailer list, blanks after the name",
+		    PUT1 "Trailer: Content-MD5 \t, Foo\r\n\r\n", &req);
+	ok(req.trailer_md5, "Trailer element trimmed on both sides");
+	expect_done("Trailer without MD5", PUT1 "Trailer: Foo, Content-MD5x\r\n\r\n",
 		    &req);
 	ok(!req.trailer_md5, "Trailer without Content-MD5");
-	expect_done("empty Trailer", "PUT /dev1/x HTTP/1.1\r\nTrailer:\r\n\r\n", &req);
+	expect_done("empty Trailer", PUT1 "Trailer:\r\n\r\n", &req);
 	ok(!req.trailer_md5, "empty Trailer");
 
-	expect_done("Expect: 100-continue", "PUT /dev1/x HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
+	expect_done("Expect: 100-continue", PUT1 "Expect: 100-continue\r\n\r\n",
 		    &req);
 	ok(req.expect_continue, "expect_continue set");
-	expect_done("expect: 100-Continue", "PUT /dev1/x HTTP/1.1\r\nexpect:  100-Continue \r\n\r\n",
+	expect_done("expect: 100-Continue", PUT1 "expect:  100-Continue \r\n\r\n",
 		    &req);
 	ok(req.expect_continue, "Expect is case-insensitive");
-	expect_done("other Expect", "PUT /dev1/x HTTP/1.1\r\nExpect: 100-continuex\r\n\r\n", &req);
+	expect_done("other Expect", PUT1 "Expect: 100-continuex\r\n\r\n", &req);
 	ok(!req.expect_continue, "other Expect ignored");
 }
 
@@ -407,35 +413,36 @@ static void content_md5(void)
 	struct mog_http_req req;
 
 	expect_done("K177 Content-MD5",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-MD5: q1a02StAcTrMWviZhdS3hg==\r\n\r\n", &req);
+		    PUT1 "Content-MD5: q1a02StAcTrMWviZhdS3hg==\r\n\r\n", &req);
 	ok(req.has_content_md5, "K177 has_content_md5");
 	is_mem(req.content_md5, 16, md5_abcde, 16, "K177 decoded MD5 of abcde");
 	expect_done("K180 lower-case content-md5",
-		    "PUT /dev1/x HTTP/1.1\r\ncontent-md5:kDPg4wXyR8DDyA0MeEjIsw==  \r\n\r\n", &req);
+		    PUT1 "content-md5:kDPg4wXyR8DDyA0MeEjIsw==  \r\n\r\n", &req);
 	is_mem(req.content_md5, 16, md5_bang, 16, "K181 tracker probe digest decoded");
 	expect_done("digest with + and /",
-		    "PUT /dev1/x HTTP/1.1\r\nContent-MD5: ++++++++++++++++++++//==\r\n\r\n", &req);
-	is_mem(req.content_md5, 16, "\xfb\xef\xbe\xfb\xef\xbe\xfb\xef\xbe\xfb\xef\xbe\xfb\xef\xbe\xff", 16,
+		    PUT1 "Content-MD5: ++++++++++++++++++++//==\r\n\r\n", &req);
+	is_mem(req.content_md5, 16,
+	       "\xfb\xef\xbe\xfb\xef\xbe\xfb\xef\xbe\xfb\xef\xbe\xfb\xef\xbe\xff", 16,
 	       "+ is 62, / is 63");
 	expect_status("K179 hex digest",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-MD5: ab56b4d92b40713acc5af89985d4b786\r\n\r\n",
+		      PUT1 "Content-MD5: ab56b4d92b40713acc5af89985d4b786\r\n\r\n",
 		      400);
-	expect_status("K179 short value", "PUT /dev1/x HTTP/1.1\r\nContent-MD5: q1a02St==\r\n\r\n", 400);
+	expect_status("K179 short value", PUT1 "Content-MD5: q1a02St==\r\n\r\n", 400);
 	expect_status("K179 unpadded",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-MD5: q1a02StAcTrMWviZhdS3hg\r\n\r\n", 400);
+		      PUT1 "Content-MD5: q1a02StAcTrMWviZhdS3hg\r\n\r\n", 400);
 	expect_status("K179 one pad",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-MD5: q1a02StAcTrMWviZhdS3hg=\r\n\r\n", 400);
+		      PUT1 "Content-MD5: q1a02StAcTrMWviZhdS3hg=\r\n\r\n", 400);
 	expect_status("K179 23 digits and =",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-MD5: q1a02StAcTrMWviZhdS3hgA=\r\n\r\n", 400);
+		      PUT1 "Content-MD5: q1a02StAcTrMWviZhdS3hgA=\r\n\r\n", 400);
 	expect_status("K179 three pads",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-MD5: q1a02StAcTrMWviZhdS3hg===\r\n\r\n", 400);
+		      PUT1 "Content-MD5: q1a02StAcTrMWviZhdS3hg===\r\n\r\n", 400);
 	expect_status("K179 bad digit",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-MD5: q1a02StAcTrMWviZhdS3h-==\r\n\r\n", 400);
+		      PUT1 "Content-MD5: q1a02StAcTrMWviZhdS3h-==\r\n\r\n", 400);
 	expect_status("K179 inner space",
-		      "PUT /dev1/x HTTP/1.1\r\nContent-MD5: q1a02StAcTrM WviZhdS3hg==\r\n\r\n", 400);
-	expect_status("K179 empty", "PUT /dev1/x HTTP/1.1\r\nContent-MD5:\r\n\r\n", 400);
+		      PUT1 "Content-MD5: q1a02StAcTrM WviZhdS3hg==\r\n\r\n", 400);
+	expect_status("K179 empty", PUT1 "Content-MD5:\r\n\r\n", 400);
 	expect_status("K179 bad Content-MD5 on GET",
-		      "GET /x HTTP/1.1\r\nContent-MD5: zzz\r\n\r\n", 400);
+		      GET1 "Content-MD5: zzz\r\n\r\n", 400);
 	expect_status("K179 bad Content-MD5 on DELETE",
 		      "DELETE /x HTTP/1.1\r\nContent-MD5: zzz\r\n\r\n", 400);
 }
@@ -446,7 +453,7 @@ static void expect_range(const char *id, const char *spec, bool has_first, off_t
 	struct mog_http_req req;
 	char buf[256], desc[128];
 
-	snprintf(buf, sizeof(buf), "GET /x HTTP/1.1\r\nRange: %s\r\n\r\n", spec);
+	snprintf(buf, sizeof(buf), GET1 "Range: %s\r\n\r\n", spec);
 	snprintf(desc, sizeof(desc), "%s Range: %s", id, spec);
 	expect_done(desc, buf, &req);
 	ok(req.has_range && req.range_has_first == has_first && req.range_has_last == has_last &&
@@ -458,7 +465,7 @@ static void range_status(const char *id, const char *spec, int status)
 {
 	char buf[256], desc[128];
 
-	snprintf(buf, sizeof(buf), "GET /x HTTP/1.1\r\nRange: %s\r\n\r\n", spec);
+	snprintf(buf, sizeof(buf), GET1 "Range: %s\r\n\r\n", spec);
 	snprintf(desc, sizeof(desc), "%s Range: %s", id, spec);
 	expect_status(desc, buf, status);
 }
@@ -512,7 +519,7 @@ static void ranges(void)
 	range_status("", "bytes=-79228162514264337593543950336", 507);
 
 	expect_status("two Range headers",
-		      "GET /x HTTP/1.1\r\nRange: bytes=0-1\r\nRange: bytes=3-4\r\n\r\n", 400);
+		      GET1 "Range: bytes=0-1\r\nRange: bytes=3-4\r\n\r\n", 400);
 	expect_done("G113 HEAD with Range", "HEAD /x HTTP/1.1\r\nrange: bytes=66-70\r\n\r\n", &req);
 	ok(req.method == MOG_HTTP_HEAD && req.has_range && req.range_first == 66 &&
 	   req.range_last == 70, "G113 HEAD range parsed as for GET");
@@ -523,7 +530,7 @@ static void expect_crange(const char *id, const char *spec, off_t first, off_t l
 	struct mog_http_req req;
 	char buf[256], desc[128];
 
-	snprintf(buf, sizeof(buf), "PUT /dev1/x HTTP/1.1\r\nContent-Length: 1\r\n"
+	snprintf(buf, sizeof(buf), PUT1 "Content-Length: 1\r\n"
 		 "Content-Range: %s\r\n\r\na", spec);
 	snprintf(desc, sizeof(desc), "%s Content-Range: %s", id, spec);
 	expect_done(desc, buf, &req);
@@ -535,7 +542,7 @@ static void crange_status(const char *id, const char *spec, int status)
 {
 	char buf[256], desc[128];
 
-	snprintf(buf, sizeof(buf), "PUT /dev1/x HTTP/1.1\r\nContent-Range: %s\r\n\r\n", spec);
+	snprintf(buf, sizeof(buf), PUT1 "Content-Range: %s\r\n\r\n", spec);
 	snprintf(desc, sizeof(desc), "%s Content-Range: %s", id, spec);
 	expect_status(desc, buf, status);
 }
@@ -553,8 +560,9 @@ static void content_ranges(void)
 	expect_crange("", "bytes 9223372036854775806-9223372036854775806/*", INT64_MAX - 1,
 		      INT64_MAX - 1);
 	expect_done("content-range lower-case name",
-		    "PUT /dev1/x HTTP/1.1\r\ncontent-range:bytes 1-1/*\r\n\r\n", &req);
-	ok(req.has_content_range && !req.has_content_length, "Content-Range without Content-Length");
+		    PUT1 "content-range:bytes 1-1/*\r\n\r\n", &req);
+	ok(req.has_content_range && !req.has_content_length,
+	   "Content-Range without Content-Length");
 
 	crange_status("J176", "bytes=0-0/*", 400);
 	crange_status("J176", "BYTES 0-0/*", 400);
@@ -577,6 +585,9 @@ static void content_ranges(void)
 		      507);
 	crange_status("J171", "bytes 0-79228162514264337593543950336/*", 507);
 	crange_status("", "bytes 0-1/79228162514264337593543950336", 507);
+	expect_status("two Content-Range headers",
+		      PUT1 "Content-Range: bytes 0-0/*\r\n"
+		      "Content-Range: bytes 0-0/*\r\n\r\n", 400);
 }
 
 static void connection(void)
@@ -585,22 +596,24 @@ static void connection(void)
 		const char *head;
 		bool persistent;
 	} t[] = {
-		{ "GET /x HTTP/1.1\r\nConnection: close\r\n\r\n", false },
-		{ "GET /x HTTP/1.1\r\nConnection: CLOSE\r\n\r\n", false },
+		{ GET1 "Connection: close\r\n\r\n", false },
+		{ GET1 "Connection: CLOSE\r\n\r\n", false },
 		{ "GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true },
 		{ "GET /x HTTP/1.0\r\nconnection: Keep-Alive\r\n\r\n", true },
 		{ "GET /x HTTP/1.0\r\nConnection: keep-alive, TE\r\n\r\n", true },
 		{ "GET /x HTTP/1.0\r\nConnection: TE, keep-alive\r\n\r\n", true },
-		{ "GET /x HTTP/1.1\r\nConnection: close, TE\r\n\r\n", false },
-		{ "GET /x HTTP/1.1\r\nConnection: TE , close \r\n\r\n", false },
-		{ "GET /x HTTP/1.1\r\nConnection: keep-alive,close\r\n\r\n", false },
-		{ "GET /x HTTP/1.1\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n", false },
+		{ GET1 "Connection: close, TE\r\n\r\n", false },
+		{ GET1 "Connection: TE , close \r\n\r\n", false },
+		{ GET1 "Connection: keep-alive,close\r\n\r\n", false },
+		{ GET1 "Connection: close \t, TE\r\n\r\n", false },
+		{ "GET /x HTTP/1.0\r\nConnection: ,, keep-alive ,\r\n\r\n", true },
+		{ GET1 "Connection: keep-alive\r\nConnection: close\r\n\r\n", false },
 		{ "GET /x HTTP/1.0\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n", false },
 		{ "GET /x HTTP/1.0\r\nConnection: TE\r\n\r\n", false },
-		{ "GET /x HTTP/1.1\r\nConnection: TE\r\n\r\n", true },
-		{ "GET /x HTTP/1.1\r\nConnection:\r\n\r\n", true },
+		{ GET1 "Connection: TE\r\n\r\n", true },
+		{ GET1 "Connection:\r\n\r\n", true },
 		{ "GET /x HTTP/1.0\r\nConnection: keep-alivex\r\n\r\n", false },
-		{ "GET /x HTTP/1.1\r\nConnection: closed\r\n\r\n", true },
+		{ GET1 "Connection: closed\r\n\r\n", true },
 		{ "GET /x HTTP/1.0\r\nConnection: keep alive\r\n\r\n", false },
 		{ "GET /x HTTP/1.0\r\nKeep-Alive: 300\r\n\r\n", false },
 	};
@@ -619,7 +632,7 @@ static void connection(void)
 static void pipelining(void)
 {
 	static const char two[] = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.0\r\nHost: x\r\n\r\n";
-	static const char body[] = "PUT /dev1/x HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcdeGET";
+	static const char body[] = PUT1 "Content-Length: 5\r\n\r\nabcdeGET";
 	struct mog_http_req req;
 
 	is(RUN("pipelined GETs", two, &req), MOG_PARSE_DONE, "first of two pipelined: done");
@@ -644,7 +657,7 @@ static void pipelining(void)
 	is(req.off, sizeof(body) - 1 - 8, "off unchanged after DONE");
 	mog_http_req_init(&req);
 	is(mog_http_parse(&req, "", 0), MOG_PARSE_AGAIN, "empty input: AGAIN");
-	is(mog_http_parse(&req, "GET /x HTTP/1.1\r\nHost: y", 24), MOG_PARSE_AGAIN,
+	is(mog_http_parse(&req, GET1 "Host: y", 24), MOG_PARSE_AGAIN,
 	   "incomplete head: AGAIN");
 	is(req.off, 24, "AGAIN consumed everything");
 }
@@ -741,9 +754,11 @@ static void head_limit(void)
 		}
 		if (lines == 4094) {
 			is(off, 65533, "C60 4094 lines make a 65533-byte head");
-			ok(rc == MOG_PARSE_DONE && req.off == off, "C60 4094 X-Hello lines: accepted");
+			ok(rc == MOG_PARSE_DONE && req.off == off,
+			   "C60 4094 X-Hello lines: accepted");
 		} else {
-			ok(rc == MOG_PARSE_ERROR && req.status == 400, "C60 4095 X-Hello lines: 400");
+			ok(rc == MOG_PARSE_ERROR && req.status == 400,
+			   "C60 4095 X-Hello lines: 400");
 		}
 	}
 	free(big);
