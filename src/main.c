@@ -1,6 +1,7 @@
 /* main.c: startup order only: cli -> config -> listen -> devices -> loop -> exit. */
 #include <config.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,10 @@
 #include "core/cli.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/pidfile.h"
 #include "core/signals.h"
+#include "core/upgrade.h"
 #include "dev/dev.h"
 #include "dev/iostat.h"
 #include "http/http.h"
@@ -61,6 +64,7 @@ static void begin_shutdown(void)
 	if (mog_shutting_down)
 		return;
 	mog_log(LOG_INFO, "shutting down");
+	mog_notify("STOPPING=1");
 	/* the reference tests look for "shutting down" in ps output */
 	snprintf(title, sizeof(title), "shutting down");
 	prctl(PR_SET_NAME, title);
@@ -90,13 +94,11 @@ static void request_shutdown(void)
 	ev_timer_start(mog_loop, &shutdown_timer);
 }
 
-static void on_upgrade(void)
-{
-	mog_log(LOG_WARNING, "SIGUSR2 binary upgrade is not supported yet; ignored");
-}
 
 int main(int argc, char **argv)
 {
+	bool inherited;
+	sigset_t quits;
 	mode_t mask;
 
 	saved_argv = argv;
@@ -105,25 +107,36 @@ int main(int argc, char **argv)
 	mask = umask(0);
 	umask(mask);
 	mog_umask = mask;
-	if (opts.daemonize)
-		mog_daemon_check(opts.config, opts.pidfile, opts.docroot);
-	if (access(opts.docroot, F_OK) < 0 || realpath(opts.docroot, NULL) == NULL)
-		mog_die("docroot=%s failed to resolve", opts.docroot);
+	{
+		char *real = realpath(opts.docroot, NULL);
 
+		if (real == NULL)
+			mog_die("docroot=%s failed to resolve", opts.docroot);
+		free(real);
+	}
+	/* QUIT/TERM/INT wait until their watchers exist: the kernel accepts
+	 * connections as soon as we listen, and a harness may signal right then */
+	sigemptyset(&quits);
+	sigaddset(&quits, SIGQUIT);
+	sigaddset(&quits, SIGTERM);
+	sigaddset(&quits, SIGINT);
+	sigprocmask(SIG_BLOCK, &quits, NULL);
+
+	inherited = mog_listen_inherit();
 	if (opts.mgmt)
 		mog_listen_add(opts.mgmt, MOG_CONN_MGMT);
 	if (opts.http)
 		mog_listen_add(opts.http, MOG_CONN_HTTP);
 	if (opts.httpget)
 		mog_listen_add(opts.httpget, MOG_CONN_HTTPGET);
+	mog_listen_close_unused();
 	if (opts.pidfile)
 		mog_pidfile_prepare(opts.pidfile);
-	if (opts.daemonize) {
+	/* the new binary of an upgrade stays where its parent put it */
+	if (opts.daemonize && !inherited)
 		mog_daemon_start();
-		mog_log_stderr_off();
-	}
-	if (opts.pidfile)
-		mog_pidfile_write();
+	mog_pidfile_write();
+	atexit(mog_pidfile_remove);	/* also after a fatal error from here on */
 	raise_nofile(opts.maxconns);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
@@ -133,19 +146,28 @@ int main(int argc, char **argv)
 	mog_http_cfg.slow_timeout_s = opts.slow_timeout_s;
 	mog_dev_init(opts.docroot, opts.threads_per_dev, opts.mgmt != NULL);
 	mog_dev_start();
+	mog_conn_start_sweep(opts.slow_timeout_s);
 	if (opts.mgmt && opts.iostat)
 		mog_iostat_start(mog_mgmt_watch_round);
 	mog_conn_on_all_closed = on_all_closed;
 	mog_mgmt_on_shutdown = request_shutdown;
 	ev_timer_init(&shutdown_timer, on_shutdown_timer, 0., 0.);
-	mog_signals_init(begin_shutdown, on_upgrade);
+	mog_upgrade_init(argv);
+	mog_signals_init(begin_shutdown, mog_upgrade_start);
+	sigprocmask(SIG_UNBLOCK, &quits, NULL);
 	mog_listen_start();
-	if (opts.daemonize)
+	if (opts.daemonize && !inherited)
 		mog_daemon_ready();
+	{
+		char state[64];
+
+		snprintf(state, sizeof(state), "READY=1\nMAINPID=%ld", (long)getpid());
+		mog_notify(state);
+	}
 
 	ev_run(mog_loop, 0);
 
-	mog_pidfile_remove();
 	mog_dev_shutdown();
+	mog_cli_destroy(&opts);
 	return 0;
 }

@@ -123,7 +123,8 @@ static noreturn void __attribute__((format(printf, 1, 2))) usage_error(const cha
 }
 
 /* A bad value: fatal on the command line; in the file a warning, and the line is ignored. */
-static void __attribute__((format(printf, 2, 3))) invalid(const struct where *w, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+invalid(const struct where *w, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;

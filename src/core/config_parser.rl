@@ -1,4 +1,4 @@
-/* config_parser.rl: one mogstored.conf line at a time, "key = value # comment" (OPERATIONS.md 3.1). */
+/* config_parser.rl: mogstored.conf, one "key = value # comment" line at a time (OPERATIONS 3.1). */
 #include <config.h>
 #include <stdlib.h>
 #include <string.h>

@@ -25,8 +25,6 @@ static struct mog_http *http_new(struct mog_conn *conn)
 	h->conn = conn;
 	h->fd = -1;
 	h->dir_fd = -1;
-	h->tmp[0] = '\0';
-	h->wlen = h->woff = 0;
 	h->get_only = conn->kind == MOG_CONN_HTTPGET;
 	mog_http_req_init(&h->req);
 	conn->req = h;
@@ -281,10 +279,33 @@ static enum mog_next http_step(struct mog_conn *conn, int revents)
 	return next;
 }
 
+/* No progress for the slow-client timeout (mog_conn_start_sweep). */
+static enum mog_next http_timeout(struct mog_conn *conn)
+{
+	struct mog_http *h = conn->req;
+
+	switch (h->state) {
+	case HTTP_HEAD:
+		if (conn->rlen == 0)
+			return MOG_NEXT_READ;
+		return respond(h, 408, false);	/* a head trickling forever */
+	case HTTP_PUT_READ:
+		mog_http_put_timeout(h);
+		return MOG_NEXT_CLOSE;		/* a body stalled: drop it, nothing committed */
+	case HTTP_SEND:
+	case HTTP_SEND_BODY:
+		return MOG_NEXT_WRITE;
+	case HTTP_JOB:
+		break;
+	}
+	return MOG_NEXT_IDLE;
+}
+
 void mog_http_start(struct mog_conn *conn, bool get_only)
 {
 	conn->kind = get_only ? MOG_CONN_HTTPGET : MOG_CONN_HTTP;
 	conn->step = http_step;
 	conn->release = http_release;
+	conn->timeout = http_timeout;
 	mog_conn_next(conn, MOG_NEXT_READ);
 }

@@ -51,9 +51,7 @@ struct mog_http {
 	int fd;				/* open file, -1 if none */
 	off_t off, end;			/* body bytes [off, end) still to send */
 
-	/* response head (and small in-memory bodies) */
-	char wbuf[1024];
-	size_t wlen, woff;
+	size_t wlen, woff;		/* wbuf bytes filled, and sent */
 
 	/* PUT */
 	int dir_fd;			/* the target's directory, -1 if none */
@@ -68,6 +66,9 @@ struct mog_http {
 	bool digest_on;
 	struct mog_digest md5;
 	bool continue_sent;
+
+	/* last, so a new request zeroes everything before it and not this */
+	char wbuf[1024];		/* response head (and small in-memory bodies) */
 };
 
 /* http.c */
@@ -91,6 +92,7 @@ int mog_http_open_dev_dir(struct mog_http *h);	/* pool: fd of the device dir, or
 void mog_http_put(struct mog_http *h);		/* loop: PUT dispatch */
 void mog_http_put_body(struct mog_job *job);	/* pool: continue reading the body */
 void mog_http_put_release(struct mog_http *h);	/* any: remove temp file, close fds */
+void mog_http_put_timeout(struct mog_http *h);	/* loop: the body stalled; log and release */
 
 /* http_delete.c */
 void mog_http_delete(struct mog_http *h);	/* loop: DELETE dispatch */

@@ -86,6 +86,12 @@ static void log_premature(struct mog_http *h, int err)
 			peer, h->path);
 }
 
+void mog_http_put_timeout(struct mog_http *h)
+{
+	log_premature(h, ETIMEDOUT);
+	mog_http_put_release(h);
+}
+
 static int write_data(struct mog_http *h, const char *buf, size_t len)
 {
 	if (h->digest_on)

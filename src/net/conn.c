@@ -174,3 +174,29 @@ size_t mog_conn_expire_idle(double idle_s)
 		mog_log(LOG_INFO, "expired %zu idle connections (>%.0f sec)", n, idle_s);
 	return n;
 }
+
+static ev_timer sweep_timer;
+static double slow_timeout;
+
+static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_tstamp now = ev_now(loop);
+	struct mog_conn *conn, *next;
+
+	for (conn = conns; conn; conn = next) {
+		next = conn->next;
+		if (conn->req && !conn->job_out && conn->timeout &&
+		    now - conn->last_io > slow_timeout)
+			mog_conn_next(conn, conn->timeout(conn));
+	}
+}
+
+void mog_conn_start_sweep(unsigned timeout_s)
+{
+	if (timeout_s == 0)
+		return;
+	slow_timeout = timeout_s;
+	ev_timer_init(&sweep_timer, on_sweep, 1., 1.);
+	ev_timer_start(mog_loop, &sweep_timer);
+	ev_unref(mog_loop);	/* the sweep alone does not keep the loop alive */
+}

@@ -17,6 +17,8 @@ struct mog_conn {
 	enum mog_next (*step)(struct mog_conn *conn, int revents);
 	void *req;			/* protocol state of the request in progress, or NULL */
 	void (*release)(struct mog_conn *conn);	/* frees req's resources (fds); may be NULL */
+	/* a request made no progress for the slow-client timeout; may be NULL */
+	enum mog_next (*timeout)(struct mog_conn *conn);
 	char *rbuf;			/* unparsed input; NULL while there is none */
 	size_t rlen, rcap;
 	struct mog_conn *prev, *next;	/* every open connection (for shutdown) */
@@ -57,6 +59,13 @@ void mog_conn_shutdown(void);
  * connections are never expired.  Returns how many were closed.  Loop thread.
  */
 size_t mog_conn_expire_idle(double idle_s);
+
+/*
+ * Check every connection once a second: one with a request in progress and
+ * no bytes moved for timeout_s seconds gets conn->timeout().  Idle keep-alive
+ * connections are never timed out (the tracker pools them).  Loop thread.
+ */
+void mog_conn_start_sweep(unsigned timeout_s);
 
 /* True once shutdown has begun.  Loop thread. */
 extern bool mog_shutting_down;

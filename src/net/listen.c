@@ -1,6 +1,9 @@
 /* listen.c: "ip:port" -> listening socket, and accept4() on the loop. */
 #include <config.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -10,6 +13,7 @@
 #include "../core/log.h"
 #include "../http/http.h"
 #include "../mgmt/mgmt.h"
+#include "addr.h"
 #include "loop.h"
 #include "listen.h"
 
@@ -23,11 +27,137 @@ struct listener {
 
 static struct listener *listeners;
 
+struct inherited {
+	int fd;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool used;
+};
+static struct inherited *inherited;
+static size_t ninherited;
+
+static void inherit_fd(long fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char text[80];
+	size_t i;
+
+	if (fd > INT_MAX)
+		mog_die("inherited fd=%ld is too large", fd);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname((int)fd, (struct sockaddr *)&ss, &len) < 0)
+		mog_die_errno("getsockname(fd=%ld) failed", fd);
+	mog_addr_format((struct sockaddr *)&ss, text, sizeof(text));
+	for (i = 0; i < ninherited; i++)
+		if (inherited[i].len == len && memcmp(&inherited[i].ss, &ss, len) == 0)
+			mog_die("duplicate listener %s on fd=%ld", text, fd);
+	mog_log(LOG_INFO, "inherited %s on fd=%ld", text, fd);
+	inherited = xreallocarray(inherited, ninherited + 1, sizeof(*inherited));
+	inherited[ninherited].fd = (int)fd;
+	inherited[ninherited].ss = ss;
+	inherited[ninherited].len = len;
+	inherited[ninherited].used = false;
+	ninherited++;
+}
+
+bool mog_listen_inherit(void)
+{
+	const char *env = getenv("CMOGSTORED_FD"), *p;
+	const char *lpid = getenv("LISTEN_PID"), *lfds = getenv("LISTEN_FDS");
+
+	if (env && *env) {
+		for (p = env; *p; p++)
+			if ((*p < '0' || *p > '9') && *p != ',')
+				mog_die("CMOGSTORED_FD contained invalid byte: %u", (unsigned char)*p);
+		for (p = env; *p;) {
+			char *end;
+			long fd;
+
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			errno = 0;
+			fd = strtol(p, &end, 10);
+			if (errno == ERANGE)
+				mog_die("failed to parse CMOGSTORED_FD=%s", env);
+			inherit_fd(fd);
+			p = end;
+		}
+	}
+	/* systemd-style socket activation (cmogstored >= 1.5), with or without systemd */
+	if (lpid && lfds) {
+		char *end;
+		long pid = strtol(lpid, &end, 10), n, i;
+
+		if (*end == '\0' && pid == (long)getpid()) {
+			n = strtol(lfds, &end, 10);
+			if (*end != '\0' || n < 0 || n > 4096)
+				mog_die("failed to parse LISTEN_FDS=%s", lfds);
+			for (i = 0; i < n; i++) {
+				size_t j;
+				bool dup = false;
+
+				for (j = 0; j < ninherited; j++)
+					dup |= inherited[j].fd == 3 + i;
+				if (!dup)
+					inherit_fd(3 + i);
+			}
+		}
+	}
+	/* children (iostat, upgrades) must not see them */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return ninherited > 0;
+}
+
+/* An inherited socket bound to exactly addr, or -1. */
+static int claim_inherited(const struct mog_addr *addr)
+{
+	size_t i;
+
+	for (i = 0; i < ninherited; i++) {
+		struct inherited *in = &inherited[i];
+
+		if (in->used || in->len != addr->len || in->ss.ss_family != addr->ss.ss_family)
+			continue;
+		if (memcmp(&in->ss, &addr->ss, addr->len) != 0)
+			continue;
+		in->used = true;
+		return in->fd;
+	}
+	return -1;
+}
+
+void mog_listen_close_unused(void)
+{
+	size_t i;
+
+	for (i = 0; i < ninherited; i++) {
+		if (inherited[i].used)
+			continue;
+		mog_log(LOG_INFO, "closing unused inherited fd=%d", inherited[i].fd);
+		close(inherited[i].fd);
+	}
+	free(inherited);
+	inherited = NULL;
+	ninherited = 0;
+}
+
 void mog_listen_add(const struct mog_addr *addr, enum mog_conn_kind kind)
 {
 	struct listener *l;
 	int fd, one = 1;
 
+	if ((fd = claim_inherited(addr)) >= 0) {
+		int fl = fcntl(fd, F_GETFL);
+
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		goto have_fd;
+	}
 	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		mog_die_errno("addr=%s failed to bind+listen", addr->text);
@@ -37,6 +167,7 @@ void mog_listen_add(const struct mog_addr *addr, enum mog_conn_kind kind)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) < 0 || listen(fd, 1024) < 0)
 		mog_die_errno("addr=%s failed to bind+listen", addr->text);
+have_fd:
 	l = xzalloc(sizeof(*l));
 	l->kind = kind;
 	l->text = xstrdup(addr->text);
@@ -83,6 +214,33 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		else
 			mog_http_start(conn, l->kind == MOG_CONN_HTTPGET);
 	}
+}
+
+char *mog_listen_fd_list(bool for_exec)
+{
+	static const enum mog_conn_kind order[3] = {
+		MOG_CONN_MGMT, MOG_CONN_HTTP, MOG_CONN_HTTPGET
+	};
+	char *list = xzalloc(1);
+	size_t len = 0, i;
+	struct listener *l;
+
+	for (i = 0; i < 3; i++) {
+		for (l = listeners; l; l = l->next) {
+			char num[16];
+			int n;
+
+			if (l->kind != order[i])
+				continue;
+			if (for_exec)
+				fcntl(l->io.fd, F_SETFD, 0);
+			n = snprintf(num, sizeof(num), "%s%d", len ? "," : "", l->io.fd);
+			list = xrealloc(list, len + (size_t)n + 1);
+			memcpy(list + len, num, (size_t)n + 1);
+			len += (size_t)n;
+		}
+	}
+	return list;
 }
 
 void mog_listen_start(void)

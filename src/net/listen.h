@@ -6,6 +6,25 @@
 #include "conn.h"
 
 /*
+ * Collect inherited listening sockets from CMOGSTORED_FD and (when LISTEN_PID
+ * is our pid) LISTEN_FDS, OPERATIONS.md 9.1-9.2.  Dies on a malformed list, a
+ * descriptor that is not a socket, or two bound to one address.  Unsets the
+ * socket-activation variables.  Returns true if any socket was inherited.
+ * Main thread, at startup, before mog_listen_add().
+ */
+bool mog_listen_inherit(void);
+
+/* Close inherited sockets that no mog_listen_add() claimed.  Main thread. */
+void mog_listen_close_unused(void);
+
+/*
+ * The listening descriptors, management first, then HTTP, then get-only,
+ * comma-separated, for CMOGSTORED_FD in an upgrade; with close-on-exec
+ * cleared when for_exec.  Returns a malloc'd string.  Any thread that owns them.
+ */
+char *mog_listen_fd_list(bool for_exec);
+
+/*
  * Bind and listen on addr for kind (or reuse an inherited socket of the same
  * address).  Dies with "addr=<ip:port> failed to bind+listen: <error>".
  * Main thread, at startup.

@@ -116,7 +116,8 @@ SKIP: {
 # A18: --server=none drops the HTTP listener even though it is configured
 {
 	my $h = TestDaemon::free_port();
-	my $d = TestDaemon->start(http => 0, args => ['--server=none', "--httplisten=127.0.0.1:$h"]);
+	my $d = TestDaemon->start(http => 0,
+				  args => ['--server=none', "--httplisten=127.0.0.1:$h"]);
 	ok(refused($h), 'A18 --server=none: HTTP port refuses');
 	my $s = $d->connect('mgmt');
 	print $s "HI\r\n";
@@ -187,7 +188,8 @@ for my $opt (qw(httplisten mgmtlisten)) {
 			"--pidfile=$pidfile", '--httplisten=127.0.0.1:' . TestDaemon::free_port()],
 			env => { PATH => $path });
 		isnt($rc, 0, "A25 PATH=$path: fails");
-		like($err, qr/PATH environment contains relative path/, "A25 PATH=$path: names PATH");
+		like($err, qr/PATH environment contains relative path/,
+		     "A25 PATH=$path: names PATH");
 		like($err, qr/relative paths are incompatible with --daemonize/,
 		     "A25 PATH=$path: incompatibility message");
 		stop_daemon($pidfile);
@@ -299,7 +301,7 @@ for my $h ('--help', '-?', '--usage') {
 
 {
 	my $d = TestDaemon->start(args => ['--serverbin=/usr/bin/perlbal', '--iostat',
-					   '--worker-processes=0', '--fsync=data', '--threads=100']);
+		'--worker-processes=0', '--fsync=data', '--threads=100']);
 	like($d->stderr, qr{W: serverbin = /usr/bin/perlbal ignored}, '--serverbin warns');
 	get_root_ok($d, '--serverbin, --iostat, --worker-processes=0');
 	is($d->stop('QUIT'), 0, '--serverbin etc.: SIGQUIT exit 0');

@@ -1,4 +1,4 @@
-# 11-config.t: the configuration file and its precedence, OPERATIONS.md 3-5 (conformance A6-A14, A28).
+# 11-config.t: the configuration file and its precedence, OPERATIONS.md 3-5 (A6-A14, A28).
 use strict;
 use warnings;
 use Test::More;
@@ -88,7 +88,8 @@ sub launch {
 {
 	my $h = TestDaemon::free_port();
 	my $d = TestDaemon->start(http => 0, mgmt => 0,
-		config => "# a comment\n\n   \t\n  # indented\nhttplisten = 127.0.0.1:$h # foo bar\n");
+		config => "# a comment\n\n   \t\n  # indented\n"
+			  . "httplisten = 127.0.0.1:$h # foo bar\n");
 	ok(TestDaemon::wait_port($h), 'A7 httplisten with a trailing comment listens');
 	is(get_root($h), 200, 'A7 and serves');
 	is($d->stderr, '', 'A7 no warnings for comments and blank lines');
@@ -191,7 +192,8 @@ for my $text ("pidfile = /foo\0bar\n", "docroot = $root\n# \0\n") {
 {
 	my $cf = config_file("docroot = $root\npidfile = rel.pid\ndaemonize\n"
 			     . "httplisten = 127.0.0.1:" . TestDaemon::free_port() . "\n");
-	my ($rc, $out, $err) = TestDaemon::run_cli(["--config=$cf"], env => { PATH => '/usr/bin:/bin' });
+	my ($rc, $out, $err) = TestDaemon::run_cli(["--config=$cf"],
+						   env => { PATH => '/usr/bin:/bin' });
 	isnt($rc, 0, 'A28 relative pidfile with daemonize: fails');
 	like($err, qr/pidfile=rel\.pid must use an absolute path/, 'A28 names the pidfile');
 	like($err, qr/relative paths are incompatible with --daemonize/, 'A28 incompatibility');

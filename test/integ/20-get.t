@@ -40,7 +40,7 @@ $d->write_file('dev666/dir/keep', '');
 # D67
 for my $t (['GET / HTTP/1.0', 200], ['GET /dev1/missing HTTP/1.0', 404],
 	   ['GET /dev1/file HTTP/1.0', 200], ['HEAD /dev1/file HTTP/1.0', 200]) {
-	my $r = rt("$t->[0]\r\n\r\n", head => $t->[0] =~ /^HEAD/);
+	my $r = rt("$t->[0]\r\n\r\n", head => scalar($t->[0] =~ /^HEAD/));
 	like($r->{raw_head}, qr{^HTTP/1\.1 $t->[1] }, "D67 status line is HTTP/1.1 for '$t->[0]'");
 }
 
@@ -116,7 +116,7 @@ is(scalar(grep { exists $_->{headers}{server} } @seen), 0, 'D71 no response carr
 
 # F87, F88
 for my $req ('GET /dev666', 'HEAD /dev666', 'GET /dev1/', 'HEAD /dev1/') {
-	my ($r, $s) = rt("$req HTTP/1.1\r\n\r\n", head => $req =~ /^HEAD/);
+	my ($r, $s) = rt("$req HTTP/1.1\r\n\r\n", head => scalar($req =~ /^HEAD/));
 	my $id = $req =~ m{/$} ? 'F88' : 'F87';
 	is($r->{status}, 403, "$id $req (directory) → 403");
 	is($r->{headers}{connection}, 'keep-alive', "$id $req keeps the connection");
@@ -169,6 +169,30 @@ SKIP: {
 	is($r->{body_len}, 104857600, 'F93 exactly 104857600 body bytes');
 	ok(TestDaemon::is_eof($s, 5), 'F93 then EOF');
 	unlink $p;
+}
+
+# F93: other clients progress while a huge GET is stalled on a slow reader
+{
+	my $p = $d->path('dev1/big2');
+	open(my $fh, '>', $p) or die;
+	truncate($fh, 104857600) or die "truncate: $!";
+	close $fh;
+	my $slow = $d->connect('http');
+	TestDaemon::write_all($slow, "GET /dev1/big2 HTTP/1.1\r\n\r\n");
+	my $r0 = TestDaemon::read_response($slow, head => 1);
+	is($r0 && $r0->{status}, 200, 'F93 huge GET started, client not reading');
+	my $t0 = time;
+	my $r = rt("GET /dev1/file HTTP/1.1\r\n\r\n");
+	is($r && $r->{body}, 'hello world', 'F93 another client is served while the huge GET is stalled');
+	cmp_ok(time - $t0, '<', TestDaemon::slow(1), 'F93 ... promptly');
+	# PROTOCOL.md 2.7: a file that shrinks while being sent ends the connection, never padded
+	truncate($p, 1048576) or die;
+	my $rest = TestDaemon::read_until_eof($slow, TestDaemon::slow(10));
+	cmp_ok(length($rest), '<', 104857600, 'F93 file shrunk during the GET: connection closed early, no padding');
+	ok(TestDaemon::is_eof($slow, 1), 'F93 file shrunk during the GET: EOF');
+	unlink $p;
+	$r = rt("GET /dev1/file HTTP/1.1\r\n\r\n");
+	is($r && $r->{status}, 200, 'F93 daemon still serves after the shrinking file');
 }
 
 # F94

@@ -64,6 +64,39 @@ for my $t (['E72', "GET /dev1/file HTTP/1.0\r\n\r\n", 'close'],
 	like($all, qr/Connection: close\r\n\r\n\z/, 'E77 last response says close');
 }
 
+# E77: pipelined GETs with bodies of different sizes come back complete and in order
+{
+	my %body = (a => 'A' x 1048576, b => 'b' x 7, c => join('', map { chr($_ % 251) } 1 .. 70000));
+	$d->write_file("dev1/$_", $body{$_}) for keys %body;
+	my @order = (qw(a b c b a c c b), ('b') x 50, 'a');
+	my $s = $d->connect('http');
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		TestDaemon::write_all($s, join('', map { "GET /dev1/$_ HTTP/1.1\r\n\r\n" } @order)
+				      . "HEAD /dev1/a HTTP/1.1\r\nConnection: close\r\n\r\n");
+		_exit(0);
+	}
+	my $bad = 0;
+	for my $name (@order) {
+		my $r = TestDaemon::read_response($s, timeout => TestDaemon::slow(20));
+		$bad++ unless $r && $r->{status} == 200 && $r->{body} eq $body{$name};
+	}
+	my $h = TestDaemon::read_response($s, head => 1);
+	waitpid($pid, 0);
+	is($bad, 0, 'E77 ' . scalar(@order) . ' pipelined GETs of 7 B, 70 kB and 1 MiB files: complete, in order');
+	is($h && $h->{headers}{'content-length'}, 1048576, 'E77 final pipelined HEAD answered');
+	ok(TestDaemon::is_eof($s, 5), 'E77 then EOF');
+}
+# PROTOCOL.md 2.4: a client that half-closes gets the responses it completed, then EOF
+{
+	my $s = $d->connect('http');
+	TestDaemon::write_all($s, "GET /dev1/file HTTP/1.1\r\n\r\nGET /dev1/missing HTTP/1.1\r\n\r\nGET /dev1/fi");
+	shutdown($s, 1);
+	my $all = TestDaemon::read_until_eof($s, 5);
+	my @st = $all =~ m{HTTP/1\.1 (\d{3}) }g;
+	is("@st", '200 404', 'E72 half-closed client: responses to completed requests, then EOF');
+}
+
 # E78
 {
 	my $s = $d->connect('http');

@@ -133,6 +133,7 @@ for my $p ('/dev1/../ab', '/dev1/../../outside/pwned', '/dev1/a..b', '/dev1/x/..
 	refused_close("PUT $p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nPWNED\r\n0\r\n\r\n",
 		      "dotdot chunked PUT $p");
 }
+refused_close("PUT http://h/dev1/../ab HTTP/1.1\r\nContent-Length: 5\r\n\r\nPWNED", 'dotdot PUT of an absolute URI');
 ok(!-e $d->path('ab') && !-e $d->path('dev1/a..b') && !-e "$out/pwned" && !-e $d->path('dev1/y')
    && !-e $d->path('dev1/x'), 'dotdot PUT: nothing created');
 is($d->read_file('dev1/real'), 'real', 'dotdot DELETE: nothing removed');

@@ -87,7 +87,8 @@ sub slurp {
 
 # Options: devices, http, mgmt, httpget, args, config, env, no_docroot_arg, valgrind,
 # wrap (command prefix such as ['prlimit', '--fsize=65536']), sig_ignore (signal names
-# ignored in the child before exec, e.g. ['XFSZ']).
+# ignored in the child before exec, e.g. ['XFSZ']), setup (code called with the object once
+# the docroot and device directories exist, before the daemon starts).
 sub start {
 	my ($class, %o) = @_;
 	my $self = bless { creator => $$ }, $class;
@@ -97,6 +98,7 @@ sub start {
 	for my $n (@{ $o{devices} // [1] }) {
 		mkdir "$root/dev$n" or die "mkdir $root/dev$n: $!";
 	}
+	$o{setup}->($self) if $o{setup};
 	my @cmd = (binary());
 	push @cmd, "--docroot=$root" unless $o{no_docroot_arg};
 	my @ports;
