@@ -114,12 +114,16 @@ int main(int argc, char **argv)
 			mog_die("docroot=%s failed to resolve", opts.docroot);
 		free(real);
 	}
-	/* QUIT/TERM/INT wait until their watchers exist: the kernel accepts
+	/* QUIT/TERM/INT (and the ignored ones) wait until their watchers exist: the kernel accepts
 	 * connections as soon as we listen, and a harness may signal right then */
 	sigemptyset(&quits);
 	sigaddset(&quits, SIGQUIT);
 	sigaddset(&quits, SIGTERM);
 	sigaddset(&quits, SIGINT);
+	sigaddset(&quits, SIGHUP);
+	sigaddset(&quits, SIGUSR1);
+	sigaddset(&quits, SIGUSR2);
+	sigaddset(&quits, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &quits, NULL);
 
 	inherited = mog_listen_inherit();
@@ -145,6 +149,7 @@ int main(int argc, char **argv)
 	mog_http_cfg.usage_in_memory = opts.mgmt != NULL;
 	mog_http_cfg.slow_timeout_s = opts.slow_timeout_s;
 	mog_dev_init(opts.docroot, opts.threads_per_dev, opts.mgmt != NULL);
+	mog_dev_set_deadline(opts.io_deadline_s);
 	mog_dev_start();
 	mog_conn_start_sweep(opts.slow_timeout_s);
 	if (opts.mgmt && opts.iostat)

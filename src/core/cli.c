@@ -24,6 +24,7 @@
 #define MAX_THREADS 100U		/* the reference pool size limit (OPERATIONS.md 11.2) */
 #define DEFAULT_SLOW_TIMEOUT_S 60U
 #define MAX_SLOW_TIMEOUT_S 86400U
+#define DEFAULT_IO_DEADLINE_S 30U
 #define CONFIG_MAX (1024 * 1024)	/* far beyond any real mogstored.conf */
 
 /* What one source (the command line, or the configuration file) said; unset is NULL/-1/0. */
@@ -38,6 +39,7 @@ struct source {
 	int fsync;			/* -1: not given, else enum mog_fsync */
 	unsigned threads;		/* 0: not given */
 	unsigned slow_timeout_s;	/* 0: not given (command line only) */
+	long io_deadline_s;		/* -1: not given; 0: off */
 };
 
 /* Where a value came from: NULL for the command line. */
@@ -48,7 +50,7 @@ struct where {
 
 enum {
 	OPT_HTTPLISTEN = 256, OPT_MGMTLISTEN, OPT_DOCROOT, OPT_MAXCONNS, OPT_PIDFILE,
-	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT,
+	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE,
 	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP
 };
 
@@ -70,6 +72,7 @@ static const struct option longopts[] = {
 	{ "fsync", required_argument, NULL, OPT_FSYNC },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "slow-timeout", required_argument, NULL, OPT_SLOW_TIMEOUT },
+	{ "io-deadline", required_argument, NULL, OPT_IO_DEADLINE },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "usage", no_argument, NULL, OPT_HELP },
@@ -101,12 +104,15 @@ void mog_cli_usage(FILE *out)
 "      --threads=N           I/O threads per device, 1..%u (default %u)\n"
 "      --slow-timeout=SECS   give up on a stalled client after SECS, 1..%u\n"
 "                            (default %u)\n"
+"      --io-deadline=SECS    a request queued for a device longer than SECS\n"
+"                            gets 503 (sideband: an error line); 0: never\n"
+"                            (default %u)\n"
 "      --multi               rejected: run one %s per docroot\n"
 "      --worker-processes=N  rejected unless 0: one process uses all CPUs\n"
 "  -V, --version             print the version and exit\n"
 "  -?, --help, --usage       print this help and exit\n",
 		mog_progname, DEFAULT_MAXCONNS, MAX_THREADS, DEFAULT_THREADS,
-		MAX_SLOW_TIMEOUT_S, DEFAULT_SLOW_TIMEOUT_S, mog_progname);
+		MAX_SLOW_TIMEOUT_S, DEFAULT_SLOW_TIMEOUT_S, DEFAULT_IO_DEADLINE_S, mog_progname);
 }
 
 static noreturn void __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -292,6 +298,14 @@ static void set_key(struct source *s, const char *key, const char *val, const st
 				MAX_SLOW_TIMEOUT_S);
 		else
 			s->slow_timeout_s = (unsigned)n;
+	} else if (strcmp(key, "io-deadline") == 0) {
+		if (!parse_number(key, val, ULONG_MAX, &n, w))
+			return;
+		if (n > MAX_SLOW_TIMEOUT_S)
+			invalid(w, "failed to parse %s%s=%s (must be 0..%u)", dashes(w), key, val,
+				MAX_SLOW_TIMEOUT_S);
+		else
+			s->io_deadline_s = (long)n;
 	} else if (strcmp(key, "daemonize") == 0 && w != NULL) {
 		/* bare "daemonize" (cmogstored) arrives as "", "daemonize = 1" as Perl has it */
 		s->daemonize = *val == '\0' || !is_false(val);
@@ -461,6 +475,9 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 	o->threads_per_dev = cl->threads ? cl->threads
 			   : file->threads ? file->threads : DEFAULT_THREADS;
 	o->slow_timeout_s = cl->slow_timeout_s ? cl->slow_timeout_s : DEFAULT_SLOW_TIMEOUT_S;
+	o->io_deadline_s = cl->io_deadline_s >= 0 ? (unsigned)cl->io_deadline_s
+			 : file->io_deadline_s >= 0 ? (unsigned)file->io_deadline_s
+			 : DEFAULT_IO_DEADLINE_S;
 }
 
 static void source_init(struct source *s)
@@ -468,6 +485,7 @@ static void source_init(struct source *s)
 	memset(s, 0, sizeof(*s));
 	s->iostat = -1;
 	s->fsync = -1;
+	s->io_deadline_s = -1;
 }
 
 void mog_cli_parse(struct mog_opts *o, int argc, char **argv)

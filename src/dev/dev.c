@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@ static unsigned pool_threads;
 static bool usage_on;
 static unsigned usage_interval = 10;
 static ev_timer scan_timer;
+static ev_timer tick_timer;		/* once a second: deadlines, mount changes */
+static unsigned io_deadline;
+static int mountinfo_fd = -1;
 
 struct scan_entry {
 	unsigned devid;
@@ -292,6 +296,11 @@ static void on_scan_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	mog_dev_refresh();
 }
 
+void mog_dev_set_deadline(unsigned seconds)
+{
+	io_deadline = seconds;
+}
+
 void mog_dev_init(const char *docroot, unsigned threads, bool usage)
 {
 	struct scan_job sj = { .job = { .run = scan_run } };
@@ -334,8 +343,60 @@ void mog_dev_init(const char *docroot, unsigned threads, bool usage)
 	}
 }
 
+/* Answer every job that waited longer than the deadline for its pool. */
+static void expire_pool(struct mog_dev_pool *pool, double cutoff)
+{
+	struct mog_job *job = mog_dev_pool_expire(pool, cutoff), *next;
+
+	for (; job; job = next) {
+		next = job->next;
+		job->err = ETIMEDOUT;
+		job->expire(job);
+		job->done(job);
+	}
+}
+
+/* poll(2) reports POLLPRI on /proc/self/mountinfo when the mount table
+ * changes: a disk mounted on devN must be seen at once, not at the next scan. */
+static bool mounts_changed(void)
+{
+	struct pollfd pfd = { .fd = mountinfo_fd, .events = POLLPRI };
+	char buf[4096];
+
+	if (mountinfo_fd < 0 || poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLPRI | POLLERR)))
+		return false;
+	/* procfs: reading it to the end re-arms the notification, and never blocks */
+	lseek(mountinfo_fd, 0, SEEK_SET);
+	while (read(mountinfo_fd, buf, sizeof(buf)) > 0)
+		;
+	return true;
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	double cutoff = ev_now(loop) - io_deadline;
+	size_t i;
+
+	if (mounts_changed())
+		mog_dev_refresh();
+	if (io_deadline == 0)
+		return;
+	for (i = 0; i < ndevs; i++)
+		expire_pool(&devs[i]->pool, cutoff);
+	expire_pool(&root_pool, cutoff);
+}
+
 void mog_dev_start(void)
 {
+	char buf[4096];
+
+	mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (mountinfo_fd >= 0)
+		while (read(mountinfo_fd, buf, sizeof(buf)) > 0)
+			;
+	ev_timer_init(&tick_timer, on_tick, 1., 1.);
+	ev_timer_start(mog_loop, &tick_timer);
+	ev_unref(mog_loop);
 	ev_timer_init(&scan_timer, on_scan_timer, usage_interval, usage_interval);
 	ev_timer_start(mog_loop, &scan_timer);
 	ev_unref(mog_loop);		/* the timer alone does not keep the loop alive */

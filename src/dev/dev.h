@@ -35,6 +35,9 @@ extern int mog_docroot_fd;
  */
 void mog_dev_init(const char *docroot, unsigned threads, bool usage);
 
+/* Jobs waiting longer than seconds for their pool are answered with an error (0: never). */
+void mog_dev_set_deadline(unsigned seconds);
+
 /* Start the rescan/usage timer.  Main thread, once the loop exists. */
 void mog_dev_start(void);
 

@@ -85,6 +85,7 @@ int mog_dev_pool_start(struct mog_dev_pool *pool, unsigned nthreads, const char 
 void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job)
 {
 	job->next = NULL;
+	job->submitted = ev_now(mog_loop);
 	pthread_mutex_lock(&pool->lock);
 	if (pool->tail)
 		pool->tail->next = job;
@@ -94,6 +95,27 @@ void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job)
 	pool->queued++;
 	pthread_cond_signal(&pool->cond);
 	pthread_mutex_unlock(&pool->lock);
+}
+
+struct mog_job *mog_dev_pool_expire(struct mog_dev_pool *pool, double cutoff)
+{
+	struct mog_job *expired = NULL, **pp, *job;
+
+	pthread_mutex_lock(&pool->lock);
+	pool->tail = NULL;
+	for (pp = &pool->head; (job = *pp) != NULL;) {
+		if (job->expire && job->submitted < cutoff) {
+			*pp = job->next;
+			job->next = expired;
+			expired = job;
+			pool->queued--;
+			continue;
+		}
+		pool->tail = job;
+		pp = &job->next;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return expired;
 }
 
 void mog_dev_pool_resize(struct mog_dev_pool *pool, unsigned nthreads)

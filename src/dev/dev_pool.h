@@ -10,6 +10,10 @@ struct mog_job {
 	void (*done)(struct mog_job *job);	/* loop thread: may touch the conn */
 	struct mog_job *next;			/* link, used by whoever holds the job */
 	int err;				/* errno from run(), 0 if none */
+	/* loop thread: the job waited too long in the queue and will not run;
+	 * prepare an error answer (done() follows).  NULL: never expires. */
+	void (*expire)(struct mog_job *job);
+	double submitted;			/* ev_now() at submission */
 };
 
 struct mog_dev_pool {
@@ -32,6 +36,13 @@ int mog_dev_pool_start(struct mog_dev_pool *pool, unsigned nthreads, const char 
 
 /* Queue job on pool.  Loop thread only.  The pool owns job until job->done() runs. */
 void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job);
+
+/*
+ * Remove the queued jobs that have an expire() and were submitted before
+ * cutoff (an ev_now() time); returns them as a list linked through next.
+ * Jobs already running are never touched.  Loop thread.
+ */
+struct mog_job *mog_dev_pool_expire(struct mog_dev_pool *pool, double cutoff);
 
 /* Grow or shrink the pool to nthreads (idle threads exit to shrink).  Loop thread. */
 void mog_dev_pool_resize(struct mog_dev_pool *pool, unsigned nthreads);

@@ -43,10 +43,22 @@ static void http_job_done(struct mog_job *job)
 	mog_conn_resume(h->conn);
 }
 
-void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *))
+/* The request waited longer than --io-deadline for its device's pool. */
+static void http_expire(struct mog_job *job)
+{
+	struct mog_http *h = mog_container_of(job, struct mog_http, job);
+
+	if (h->req.method == MOG_HTTP_PUT)
+		h->keep = false;	/* the body was never read */
+	mog_http_respond_status(h, 503);
+	h->result = HTTP_RES_RESPOND;
+}
+
+void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *), bool first)
 {
 	h->job.run = run;
 	h->job.done = http_job_done;
+	h->job.expire = first ? http_expire : NULL;	/* never cut a transfer short */
 	h->job.err = 0;
 	h->state = HTTP_JOB;
 	mog_dev_pool_submit(h->dev ? &h->dev->pool : mog_dev_root_pool(), &h->job);
@@ -130,7 +142,7 @@ static enum mog_next flush(struct mog_http *h)
 		return MOG_NEXT_CLOSE;
 	}
 	if (h->fd >= 0 && h->off < h->end && !h->head_only) {
-		mog_http_submit(h, mog_http_get_send);
+		mog_http_submit(h, mog_http_get_send, false);
 		return MOG_NEXT_JOB;
 	}
 	return finish(h);
@@ -145,8 +157,9 @@ static enum mog_next dispatch(struct mog_http *h)
 	h->path[req->path_len] = '\0';
 	h->path_len = req->path_len;
 	mog_conn_consume(conn, req->off);	/* the body, if any, now starts rbuf */
-	h->in_dev = mog_path_devid(h->path, h->path_len, &h->devid, &h->rest_off);
-	h->dev = h->in_dev ? mog_dev_get(h->devid) : NULL;
+	h->in_dev = mog_path_dev_component(h->path, h->path_len, &h->rest_off);
+	h->dev = mog_path_devid(h->path, h->path_len, &h->devid, &h->rest_off) ?
+		 mog_dev_get(h->devid) : NULL;
 	h->head_only = req->method == MOG_HTTP_HEAD;
 	h->keep = keep_alive(h, true);
 
@@ -256,12 +269,12 @@ static enum mog_next step_once(struct mog_conn *conn, int revents)
 	case HTTP_SEND_BODY:
 		if (!(revents & EV_WRITE))
 			return MOG_NEXT_WRITE;
-		mog_http_submit(h, mog_http_get_send);
+		mog_http_submit(h, mog_http_get_send, false);
 		return MOG_NEXT_JOB;
 	case HTTP_PUT_READ:
 		if (!(revents & EV_READ))
 			return MOG_NEXT_READ;
-		mog_http_submit(h, mog_http_put_body);
+		mog_http_submit(h, mog_http_put_body, false);
 		return MOG_NEXT_JOB;
 	case HTTP_JOB:
 		return job_result(h);

@@ -96,5 +96,5 @@ void mog_http_delete(struct mog_http *h)
 		h->state = HTTP_SEND;
 		return;
 	}
-	mog_http_submit(h, delete_run);
+	mog_http_submit(h, delete_run, true);
 }

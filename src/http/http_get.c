@@ -84,12 +84,14 @@ static int status_of(int err)
 
 int mog_http_open_dev_dir(struct mog_http *h)
 {
-	char name[16];
+	char name[MOG_PATH_MAX + 1];
 
 	if (h->dev)
 		return h->dev->dir_fd;
-	/* a device directory created since the last scan: may be a symlink */
-	snprintf(name, sizeof(name), "dev%u", h->devid);
+	/* not (yet) in the registry, or a non-canonical name such as dev01;
+	 * a docroot entry, so it may be a symlink to a mount point */
+	memcpy(name, h->path + 1, h->rest_off - 1);
+	name[h->rest_off - 1] = '\0';
 	return openat(mog_docroot_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
@@ -214,5 +216,5 @@ void mog_http_get(struct mog_http *h)
 		h->state = HTTP_SEND;
 		return;
 	}
-	mog_http_submit(h, get_open);
+	mog_http_submit(h, get_open, true);
 }

@@ -72,7 +72,8 @@ struct mog_http {
 };
 
 /* http.c */
-void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *));
+/* Queue run on the device's pool; first: the request's first job (it may expire with 503). */
+void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *), bool first);
 void mog_http_respond_status(struct mog_http *h, int status);
 int mog_http_send_wbuf(struct mog_http *h, bool more);	/* owner of h: 1 sent, 0 EAGAIN, -1 error */
 

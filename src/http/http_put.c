@@ -338,5 +338,5 @@ void mog_http_put(struct mog_http *h)
 	h->digest_on = req->has_content_md5 || h->chunked;
 	if (h->digest_on)
 		mog_digest_init(&h->md5, MOG_DIGEST_MD5);
-	mog_http_submit(h, put_open);
+	mog_http_submit(h, put_open, true);
 }

@@ -75,6 +75,7 @@ static struct mog_mgmt *watchers;
 
 static enum mog_next flush(struct mog_mgmt *m);
 static void mgmt_submit(struct mog_mgmt *m, void (*run)(struct mog_job *));
+static void digest_read(struct mog_job *job);
 
 static void out_set(struct mog_mgmt *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -124,7 +125,6 @@ static struct fsck_queue *fsck_queue(dev_t st_dev)
 	return &fsck_queues[nfsck_queues++];
 }
 
-static void digest_read(struct mog_job *job);
 
 /* Give up m's fsck slot and start the next waiter.  Loop thread. */
 static void fsck_release(struct mog_mgmt *m)
@@ -206,9 +206,19 @@ static void mgmt_job_done(struct mog_job *job)
 	mog_conn_resume(m->conn);
 }
 
+/* The command waited longer than --io-deadline for its device's pool. */
+static void mgmt_expire(struct mog_job *job)
+{
+	struct mog_mgmt *m = mog_container_of(job, struct mog_mgmt, job);
+
+	out_set(m, "ERROR: %s timed out waiting for its device\r\n", m->path);
+	m->phase = PHASE_REPLY;
+}
+
 static void mgmt_submit(struct mog_mgmt *m, void (*run)(struct mog_job *))
 {
 	m->job.run = run;
+	m->job.expire = run == digest_read ? NULL : mgmt_expire;
 	m->job.done = mgmt_job_done;
 	m->job.err = 0;
 	m->state = MGMT_JOB;
@@ -218,7 +228,7 @@ static void mgmt_submit(struct mog_mgmt *m, void (*run)(struct mog_job *))
 /* The directory the path is resolved in, and the path below it.  Pool thread. */
 static int resolve(struct mog_mgmt *m, const char **rel)
 {
-	char name[16];
+	char name[MOG_PATH_MAX + 1];
 
 	*rel = m->path;
 	if (!m->in_dev)
@@ -226,7 +236,8 @@ static int resolve(struct mog_mgmt *m, const char **rel)
 	*rel = m->path + m->rest_off;
 	if (m->dev)
 		return m->dev->dir_fd;
-	snprintf(name, sizeof(name), "dev%u", m->devid);
+	memcpy(name, m->path + 1, m->rest_off - 1);
+	name[m->rest_off - 1] = '\0';
 	return openat(mog_docroot_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
@@ -422,8 +433,9 @@ static enum mog_next command(struct mog_mgmt *m)
 	case MOG_MGMT_SHA1:
 		mog_conn_consume(conn, req->line_len);
 		m->fsck = req->fsck;
-		m->in_dev = mog_path_devid(m->path, req->path_len, &m->devid, &m->rest_off);
-		m->dev = m->in_dev ? mog_dev_get(m->devid) : NULL;
+		m->in_dev = mog_path_dev_component(m->path, req->path_len, &m->rest_off);
+		m->dev = mog_path_devid(m->path, req->path_len, &m->devid, &m->rest_off) ?
+			 mog_dev_get(m->devid) : NULL;
 		mgmt_submit(m, req->cmd == MOG_MGMT_SIZE ? size_run : digest_open);
 		return MOG_NEXT_JOB;
 	case MOG_MGMT_NONE:

@@ -58,7 +58,14 @@ static int walk_open(int dir_fd, const char *rel, int flags, mode_t mode)
 	for (;;) {
 		next = strtok_r(NULL, "/", &save);
 		if (next == NULL) {
+			struct stat st;
+
 			fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+			/* O_NOFOLLOW|O_DIRECTORY on a symlink says ENOTDIR: say ELOOP,
+			 * as openat2(RESOLVE_NO_SYMLINKS) does */
+			if (fd < 0 && errno == ENOTDIR &&
+			    fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+				errno = ELOOP;
 			break;
 		}
 		fd = open_dir_comp(cur, comp, false);

@@ -34,9 +34,22 @@ bool mog_path_devid(const char *path, size_t len, unsigned *devid, size_t *rest_
 	return true;
 }
 
+bool mog_path_dev_component(const char *path, size_t len, size_t *rest_off)
+{
+	size_t i;
+
+	if (len < 5 || memcmp(path, "/dev", 4) != 0)
+		return false;
+	for (i = 4; i < len && path[i] >= '0' && path[i] <= '9'; i++)
+		;
+	if (i == 4 || (i < len && path[i] != '/'))
+		return false;
+	*rest_off = i;
+	return true;
+}
+
 bool mog_path_is_put(const char *path, size_t len)
 {
-	unsigned devid;
 	size_t i;
 
 	/* PROTOCOL.md 2.6 accepts any digits here; a non-canonical device name
@@ -51,6 +64,5 @@ bool mog_path_is_put(const char *path, size_t len)
 		i++;
 	if (i >= len)
 		return false;
-	(void)devid;
 	return path[len - 1] != '/';
 }

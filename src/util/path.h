@@ -14,6 +14,13 @@ bool mog_path_has_dotdot(const char *path, size_t len);
  */
 bool mog_path_devid(const char *path, size_t len, unsigned *devid, size_t *rest_off);
 
+/*
+ * If path starts with "/dev" and one or more digits followed by '/' or the
+ * end (any digits: "/dev01" too), store the offset past that component in
+ * *rest_off and return true.  Such paths are resolved below that directory.
+ */
+bool mog_path_dev_component(const char *path, size_t len, size_t *rest_off);
+
 /* True if path is a PUT path: "/devN", one or more '/', a non-'/' byte, and no trailing '/'. */
 bool mog_path_is_put(const char *path, size_t len);
 
