@@ -150,6 +150,7 @@ int main(int argc, char **argv)
 	mog_http_cfg.slow_timeout_s = opts.slow_timeout_s;
 	mog_dev_init(opts.docroot, opts.threads_per_dev, opts.mgmt != NULL);
 	mog_dev_set_deadline(opts.io_deadline_s);
+	mog_dev_set_fence(opts.fence_pct);
 	mog_dev_start();
 	mog_conn_start_sweep(opts.slow_timeout_s);
 	if (opts.mgmt && opts.iostat)

@@ -40,6 +40,7 @@ struct source {
 	unsigned threads;		/* 0: not given */
 	unsigned slow_timeout_s;	/* 0: not given (command line only) */
 	long io_deadline_s;		/* -1: not given; 0: off */
+	long fence_pct;			/* -1: not given; 0: off */
 };
 
 /* Where a value came from: NULL for the command line. */
@@ -50,7 +51,7 @@ struct where {
 
 enum {
 	OPT_HTTPLISTEN = 256, OPT_MGMTLISTEN, OPT_DOCROOT, OPT_MAXCONNS, OPT_PIDFILE,
-	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE,
+	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE, OPT_FENCE,
 	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP
 };
 
@@ -73,6 +74,7 @@ static const struct option longopts[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "slow-timeout", required_argument, NULL, OPT_SLOW_TIMEOUT },
 	{ "io-deadline", required_argument, NULL, OPT_IO_DEADLINE },
+	{ "fence-eio", required_argument, NULL, OPT_FENCE },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "usage", no_argument, NULL, OPT_HELP },
@@ -107,6 +109,9 @@ void mog_cli_usage(FILE *out)
 "      --io-deadline=SECS    a request queued for a device longer than SECS\n"
 "                            gets 503 (sideband: an error line); 0: never\n"
 "                            (default %u)\n"
+"      --fence-eio=PCT       mark a device failing (usage reports it full) when\n"
+"                            over PCT%% of its requests in 5 minutes fail with\n"
+"                            EIO; 0: never (default 10)\n"
 "      --multi               rejected: run one %s per docroot\n"
 "      --worker-processes=N  rejected unless 0: one process uses all CPUs\n"
 "  -V, --version             print the version and exit\n"
@@ -306,6 +311,13 @@ static void set_key(struct source *s, const char *key, const char *val, const st
 				MAX_SLOW_TIMEOUT_S);
 		else
 			s->io_deadline_s = (long)n;
+	} else if (strcmp(key, "fence-eio") == 0) {
+		if (!parse_number(key, val, ULONG_MAX, &n, w))
+			return;
+		if (n > 100)
+			invalid(w, "failed to parse %s%s=%s (must be 0..100)", dashes(w), key, val);
+		else
+			s->fence_pct = (long)n;
 	} else if (strcmp(key, "daemonize") == 0 && w != NULL) {
 		/* bare "daemonize" (cmogstored) arrives as "", "daemonize = 1" as Perl has it */
 		s->daemonize = *val == '\0' || !is_false(val);
@@ -478,6 +490,8 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 	o->io_deadline_s = cl->io_deadline_s >= 0 ? (unsigned)cl->io_deadline_s
 			 : file->io_deadline_s >= 0 ? (unsigned)file->io_deadline_s
 			 : DEFAULT_IO_DEADLINE_S;
+	o->fence_pct = cl->fence_pct >= 0 ? (unsigned)cl->fence_pct
+		     : file->fence_pct >= 0 ? (unsigned)file->fence_pct : 10;
 }
 
 static void source_init(struct source *s)
@@ -486,6 +500,7 @@ static void source_init(struct source *s)
 	s->iostat = -1;
 	s->fsync = -1;
 	s->io_deadline_s = -1;
+	s->fence_pct = -1;
 }
 
 void mog_cli_parse(struct mog_opts *o, int argc, char **argv)

@@ -30,6 +30,7 @@ struct mog_opts {
 	enum mog_fsync fsync;
 	unsigned threads_per_dev;	/* device pool size, default 10 */
 	unsigned slow_timeout_s;	/* slow client: 408 / drop after this long, default 60 */
+	unsigned fence_pct;		/* EIO share that marks a device failing; 0 = never */
 	unsigned io_deadline_s;		/* queued longer for a device: 503; 0 = never; default 30 */
 	char *config;			/* --config path, NULL if none */
 };

@@ -13,6 +13,7 @@
 #include "xalloc.h"
 #include "../core/log.h"
 #include "../net/loop.h"
+#include "cleanup.h"
 #include "usage.h"
 #include "dev.h"
 
@@ -30,6 +31,8 @@ static unsigned usage_interval = 10;
 static ev_timer scan_timer;
 static ev_timer tick_timer;		/* once a second: deadlines, mount changes */
 static unsigned io_deadline;
+static unsigned fence_pct = 10;
+static unsigned tick_count;
 static int mountinfo_fd = -1;
 
 struct scan_entry {
@@ -139,6 +142,49 @@ static struct mog_dev *find(unsigned devid)
 
 static void usage_refresh(void);
 
+struct cleanup_job {
+	struct mog_job job;
+	struct mog_dev *dev;
+	int dir_fd;
+	unsigned long removed;
+};
+
+static void cleanup_run(struct mog_job *job)
+{
+	struct cleanup_job *cj = mog_container_of(job, struct cleanup_job, job);
+
+	cj->removed = mog_cleanup_walk(cj->dir_fd);
+}
+
+static void cleanup_done(struct mog_job *job)
+{
+	struct cleanup_job *cj = mog_container_of(job, struct cleanup_job, job);
+
+	cj->dev->cleanup_busy = false;
+	if (cj->removed)
+		mog_log(LOG_INFO, "dev%u: removed %lu orphaned temporary file(s)",
+			cj->dev->devid, cj->removed);
+	free(cj);
+}
+
+/* At first sight of a device and hourly: temp files of crashed PUTs. */
+static void cleanup_maybe(struct mog_dev *dev)
+{
+	time_t now = time(NULL);
+	struct cleanup_job *cj;
+
+	if (dev->cleanup_busy || now < dev->next_cleanup)
+		return;
+	dev->next_cleanup = now + 3600;
+	dev->cleanup_busy = true;
+	cj = xzalloc(sizeof(*cj));
+	cj->job.run = cleanup_run;
+	cj->job.done = cleanup_done;
+	cj->dev = dev;
+	cj->dir_fd = dev->dir_fd;
+	mog_dev_pool_submit(&dev->pool, &cj->job);
+}
+
 /* Merge a scan into the registry.  Loop thread (or main at startup). */
 static void scan_merge(struct scan_job *sj)
 {
@@ -191,6 +237,8 @@ static void scan_merge(struct scan_job *sj)
 	for (i = 0; i < ndevs; i++)
 		if (devs[i]->present)
 			present[npresent++] = devs[i];
+	for (i = 0; i < npresent; i++)
+		cleanup_maybe(present[i]);
 }
 
 static void scan_done(struct mog_job *job)
@@ -213,6 +261,7 @@ struct usage_job {
 	int dir_fd;
 	dev_t st_dev;
 	time_t now;
+	bool failing;
 	char text[MOG_USAGE_MAX];
 	ssize_t len;
 	char disk[PATH_MAX];
@@ -223,7 +272,8 @@ static void usage_run(struct mog_job *job)
 	struct usage_job *uj = mog_container_of(job, struct usage_job, job);
 
 	job->err = 0;
-	uj->len = mog_usage_format(uj->dir_fd, uj->st_dev, uj->disk, uj->now, uj->text);
+	uj->len = mog_usage_format(uj->dir_fd, uj->st_dev, uj->disk, uj->now, uj->failing,
+				   uj->text);
 	if (uj->len < 0) {
 		job->err = errno;
 		return;
@@ -257,6 +307,7 @@ static struct usage_job *usage_job_new(struct mog_dev *dev)
 	uj->job.run = usage_run;
 	uj->job.done = usage_done;
 	uj->dev = dev;
+	uj->failing = dev->failing;
 	uj->dir_fd = dev->dir_fd;
 	uj->st_dev = dev->st_dev;
 	uj->now = time(NULL);
@@ -372,10 +423,54 @@ static bool mounts_changed(void)
 	return true;
 }
 
+void mog_dev_set_fence(unsigned pct)
+{
+	fence_pct = pct;
+}
+
+void mog_dev_account(struct mog_dev *dev, int err)
+{
+	if (dev == NULL)
+		return;
+	dev->win_ops[dev->win_pos]++;
+	if (err == EIO)
+		dev->win_eio[dev->win_pos]++;
+}
+
+/* Every 10 s: is EIO above fence_pct of at least 20 requests over 5 minutes? */
+static void fence_check(struct mog_dev *dev)
+{
+	unsigned long ops = 0, eio = 0;
+	bool failing;
+	unsigned i;
+
+	for (i = 0; i < 30; i++) {
+		ops += dev->win_ops[i];
+		eio += dev->win_eio[i];
+	}
+	failing = fence_pct > 0 && ops >= 20 && eio * 100 > ops * fence_pct;
+	if (failing != dev->failing) {
+		dev->failing = failing;
+		if (failing)
+			mog_log(LOG_ERR, "dev%u: %lu of %lu requests failed with EIO in 5 minutes: "
+				"marked failing (usage reports it full)", dev->devid, eio, ops);
+		else
+			mog_log(LOG_WARNING, "dev%u: EIO rate back below %u%%: no longer failing",
+				dev->devid, fence_pct);
+		usage_refresh();
+	}
+	dev->win_pos = (dev->win_pos + 1) % 30;
+	dev->win_ops[dev->win_pos] = dev->win_eio[dev->win_pos] = 0;
+}
+
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	double cutoff = ev_now(loop) - io_deadline;
 	size_t i;
+
+	if (++tick_count % 10 == 0)
+		for (i = 0; i < ndevs; i++)
+			fence_check(devs[i]);
 
 	if (mounts_changed())
 		mog_dev_refresh();

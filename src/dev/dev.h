@@ -20,8 +20,14 @@ struct mog_dev {
 	size_t usage_len;		/* 0 until generated */
 	time_t usage_time;
 	bool usage_busy;		/* a usage job is out */
-	struct mog_job usage_job;
 	int usage_err;
+	time_t next_cleanup;		/* when to look for orphaned temp files again */
+	bool cleanup_busy;
+
+	/* failure fencing (loop thread): EIO counts per 10 s, over 5 minutes */
+	unsigned long win_ops[30], win_eio[30];
+	unsigned win_pos;
+	bool failing;			/* too many EIO: usage reports the device full */
 };
 
 /* Canonical docroot path and its open descriptor (read-only after startup). */
@@ -55,6 +61,15 @@ void mog_dev_refresh(void);
 
 /* Set every pool to n threads (sideband `server aio_threads`).  Loop thread. */
 void mog_dev_set_threads(unsigned n);
+
+/*
+ * Account one finished request on dev (NULL: none) that ended with errno err
+ * (0 for success).  Enough EIO marks the device failing.  Loop thread.
+ */
+void mog_dev_account(struct mog_dev *dev, int err);
+
+/* Fence a device when EIO exceeds pct percent of its requests over 5 minutes (0: never). */
+void mog_dev_set_fence(unsigned pct);
 
 /* Stop all pools (waits for queued jobs).  Main thread, after the loop ended. */
 void mog_dev_shutdown(void);

@@ -54,7 +54,8 @@ void mog_usage_mount_source(dev_t st_dev, char *out, size_t n)
 	fclose(fp);
 }
 
-ssize_t mog_usage_format(int dir_fd, dev_t st_dev, const char *disk, time_t now, char *out)
+ssize_t mog_usage_format(int dir_fd, dev_t st_dev, const char *disk, time_t now, bool failing,
+			 char *out)
 {
 	unsigned long long used, avail, total, use;
 	char source[256];
@@ -67,6 +68,10 @@ ssize_t mog_usage_format(int dir_fd, dev_t st_dev, const char *disk, time_t now,
 	avail = (unsigned long long)sv.f_bavail * sv.f_frsize / 1024;
 	/* total excludes the blocks reserved for root, as df does */
 	total = (unsigned long long)(sv.f_blocks - (sv.f_bfree - sv.f_bavail)) * sv.f_frsize / 1024;
+	if (failing) {
+		used = total;
+		avail = 0;
+	}
 	use = total ? (used * 100 + total - 1) / total : 0;
 	if (use > 100)
 		use = 100;

@@ -11,9 +11,13 @@
 /*
  * Compute the usage text of the device directory dir_fd (filesystem st_dev)
  * whose canonical path is disk, at time now, into out (MOG_USAGE_MAX bytes).
+ * A failing device reports available 0 and used = total (use 100%): the
+ * tracker then sees no free space and stops placing files there, while
+ * reads keep working.
  * Returns the text length, or -1 with errno if statvfs failed.  Pool thread.
  */
-ssize_t mog_usage_format(int dir_fd, dev_t st_dev, const char *disk, time_t now, char *out);
+ssize_t mog_usage_format(int dir_fd, dev_t st_dev, const char *disk, time_t now, bool failing,
+			 char *out);
 
 /*
  * Replace dir_fd's "usage" file atomically (usage.<hexpid>, then rename).

@@ -59,7 +59,6 @@ void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *), bool fir
 	h->job.run = run;
 	h->job.done = http_job_done;
 	h->job.expire = first ? http_expire : NULL;	/* never cut a transfer short */
-	h->job.err = 0;
 	h->state = HTTP_JOB;
 	mog_dev_pool_submit(h->dev ? &h->dev->pool : mog_dev_root_pool(), &h->job);
 }
@@ -120,6 +119,7 @@ static enum mog_next finish(struct mog_http *h)
 	struct mog_conn *conn = h->conn;
 	bool keep = h->keep;
 
+	mog_dev_account(h->dev, h->job.err);
 	mog_http_put_release(h);
 	free(h);
 	conn->req = NULL;
@@ -243,6 +243,7 @@ static enum mog_next job_result(struct mog_http *h)
 		h->state = HTTP_PUT_READ;
 		return MOG_NEXT_READ;
 	case HTTP_RES_DROP:
+		mog_dev_account(h->dev, h->job.err);
 		break;
 	}
 	return MOG_NEXT_CLOSE;

@@ -9,8 +9,9 @@
 #include "../util/path.h"
 #include "http_int.h"
 
-static int status_of(int err)
+static int status_of(struct mog_http *h, int err)
 {
+	h->job.err = err;	/* counted by mog_dev_account() */
 	switch (err) {
 	case ENOENT:
 	case ENOTDIR:
@@ -78,12 +79,12 @@ static void delete_run(struct mog_job *job)
 	if (h->in_dev) {
 		rel = h->path + h->rest_off;
 		if ((dir_fd = mog_http_open_dev_dir(h)) < 0) {
-			mog_http_respond_status(h, status_of(errno));
+			mog_http_respond_status(h, status_of(h, errno));
 			return;
 		}
 	}
 	if (unlink_below(dir_fd, rel) < 0)
-		status = status_of(errno);
+		status = status_of(h, errno);
 	if (dir_fd != mog_docroot_fd && h->dev == NULL)
 		close(dir_fd);
 	mog_http_respond_status(h, status);

@@ -64,8 +64,9 @@ static void head_for(struct mog_http *h, off_t size, time_t mtime)
 }
 
 /* Map an open()/stat() failure of a GET/HEAD/DELETE target to a status. */
-static int status_of(int err)
+static int status_of(struct mog_http *h, int err)
 {
+	h->job.err = err;	/* counted by mog_dev_account() */
 	switch (err) {
 	case ENOENT:
 	case ENOTDIR:		/* "/dev1/file/": PROTOCOL.md 2.7 recommends 404 */
@@ -128,6 +129,8 @@ static void send_body(struct mog_http *h)
 			h->result = HTTP_RES_WANT_WRITE;
 			return;
 		}
+		if (n < 0 && errno == EIO)
+			h->job.err = EIO;
 		if (n == 0)	/* the file shrank: never pad, close instead */
 			mog_log(LOG_ERR, "GET %s: file shrank while sending at offset %lld",
 				h->path, (long long)h->off);
@@ -155,7 +158,7 @@ static void get_open(struct mog_job *job)
 	if (h->in_dev) {
 		rel = h->path + h->rest_off;
 		if ((dir_fd = mog_http_open_dev_dir(h)) < 0) {
-			mog_http_respond_status(h, status_of(errno));
+			mog_http_respond_status(h, status_of(h, errno));
 			return;
 		}
 	}
@@ -167,7 +170,7 @@ static void get_open(struct mog_job *job)
 	if (dir_fd != mog_docroot_fd && (h->dev == NULL || dir_fd != h->dev->dir_fd))
 		close(dir_fd);
 	if (fd < 0) {
-		mog_http_respond_status(h, status_of(err));
+		mog_http_respond_status(h, status_of(h, err));
 		return;
 	}
 	if (fstat(fd, &st) < 0) {

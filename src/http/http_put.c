@@ -44,13 +44,15 @@ static void fail(struct mog_http *h, int status)
 	h->result = HTTP_RES_RESPOND;
 }
 
-static int status_of_write(int err)
+static int status_of_write(struct mog_http *h, int err)
 {
+	h->job.err = err;	/* counted by mog_dev_account() */
 	return err == ENOSPC || err == EDQUOT || err == EFBIG ? 507 : 500;
 }
 
-static int status_of_open(int err)
+static int status_of_open(struct mog_http *h, int err)
 {
+	h->job.err = err;	/* counted by mog_dev_account() */
 	switch (err) {
 	case ENOENT:
 		return 404;
@@ -163,7 +165,7 @@ static void commit(struct mog_http *h)
 	return;
 fail:
 	mog_log_errno("PUT %s: commit failed", h->path);
-	fail(h, status_of_write(errno) == 507 ? 507 : 500);
+	fail(h, status_of_write(h, errno) == 507 ? 507 : 500);
 }
 
 /* Consume body bytes buffered in rbuf.  Returns 1 when the body is complete,
@@ -210,9 +212,9 @@ static int eat_buffered(struct mog_http *h)
 	}
 	return 0;
 write_fail:
-	if (status_of_write(errno) == 500)
+	if (status_of_write(h, errno) == 500)
 		mog_log_errno("PUT %s: write at offset %lld failed", h->path, (long long)h->put_off);
-	fail(h, status_of_write(errno));
+	fail(h, status_of_write(h, errno));
 	return -1;
 }
 
@@ -256,7 +258,7 @@ static void put_open(struct mog_job *job)
 	h->result = HTTP_RES_RESPOND;
 	/* PUT never creates the device directory itself */
 	if ((dev_fd = mog_http_open_dev_dir(h)) < 0) {
-		fail(h, errno == ENOENT || errno == ENOTDIR ? 404 : status_of_open(errno));
+		fail(h, errno == ENOENT || errno == ENOTDIR ? 404 : status_of_open(h, errno));
 		return;
 	}
 	while (*rel == '/')
@@ -265,7 +267,7 @@ static void put_open(struct mog_job *job)
 	if (h->dev == NULL)
 		close(dev_fd);
 	if (h->dir_fd < 0) {
-		fail(h, errno == ENOENT ? 500 : status_of_open(errno));
+		fail(h, errno == ENOENT ? 500 : status_of_open(h, errno));
 		return;
 	}
 	snprintf(h->base, sizeof(h->base), "%s", rel + base_off);
@@ -296,7 +298,7 @@ static void put_open(struct mog_job *job)
 			h->tmp[0] = '\0';
 	}
 	if (fd < 0) {
-		fail(h, status_of_open(errno));
+		fail(h, status_of_open(h, errno));
 		return;
 	}
 	h->fd = fd;

@@ -220,7 +220,6 @@ static void mgmt_submit(struct mog_mgmt *m, void (*run)(struct mog_job *))
 	m->job.run = run;
 	m->job.expire = run == digest_read ? NULL : mgmt_expire;
 	m->job.done = mgmt_job_done;
-	m->job.err = 0;
 	m->state = MGMT_JOB;
 	mog_dev_pool_submit(m->dev ? &m->dev->pool : mog_dev_root_pool(), &m->job);
 }
@@ -286,6 +285,7 @@ static void digest_open(struct mog_job *job)
 	}
 	unresolve(m, dir_fd);
 	if (fd < 0 || fstat(fd, &st) < 0) {
+		m->job.err = errno;
 		out_set(m, "%s %s=-1\r\n", m->path, alg_name(m));
 		goto out;
 	}
@@ -330,6 +330,7 @@ static void digest_read(struct mog_job *job)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			m->job.err = errno;
 			out_set(m, "ERR read %s at %lld failed\r\n", m->path, (long long)m->off);
 			goto finished;
 		}
@@ -362,6 +363,7 @@ static enum mog_next job_result(struct mog_mgmt *m)
 	struct fsck_queue *q;
 
 	if (m->phase == PHASE_REPLY) {
+		mog_dev_account(m->dev, m->job.err);
 		fsck_release(m);
 		m->state = MGMT_SEND;
 		return flush(m);
@@ -432,6 +434,7 @@ static enum mog_next command(struct mog_mgmt *m)
 	case MOG_MGMT_MD5:
 	case MOG_MGMT_SHA1:
 		mog_conn_consume(conn, req->line_len);
+		m->job.err = 0;
 		m->fsck = req->fsck;
 		m->in_dev = mog_path_dev_component(m->path, req->path_len, &m->rest_off);
 		m->dev = mog_path_devid(m->path, req->path_len, &m->devid, &m->rest_off) ?

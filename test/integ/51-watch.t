@@ -180,6 +180,55 @@ for my $mode (qw(trickle split)) {
 	is($d->stop('QUIT'), 0, 'Q235 exit 0');
 }
 
+# Which directories are devices (OPERATIONS.md 10), and rescans on the usage interval.
+{
+	my $dir = TestDaemon::new_tmpdir();
+	my $d = TestDaemon->start(devices => [0, 5, 16777215, 16777216], env => {
+		MOG_IOSTAT_CMD => "$^X $MOCK", MOCK_DEV => 'sdz', MOCK_INTERVAL => 0.1,
+		MOG_DISK_USAGE_INTERVAL => 1, MOCK_LOG => "$dir/log" });
+	mkdir $d->path($_) for qw(devx dev dev1.old);
+	my $s = watcher($d);
+	my $l = lines_of(round($s));
+	is_deeply([map { $_->[0] } @{ $l // [] }], [0, 5, 16777215],
+		  'Q227 devices: dev0, dev5, dev16777215 listed; dev16777216, devx, dev, dev1.old not');
+	unlink $d->path('dev5/usage');
+	rmdir $d->path('dev5') or die "rmdir: $!";
+	my $gone = TestDaemon::poll_until(sub {
+		my $r = lines_of(round($s, 3));
+		$r && join(',', map { $_->[0] } @$r) eq '0,16777215';
+	}, TestDaemon::slow(4));
+	ok($gone, 'Q227 a removed device directory disappears from the rounds after a rescan');
+	is($d->stop('QUIT'), 0, 'Q227 exit 0');
+}
+{
+	my $d = mock_daemon(MOCK_INTERVAL => 0.1);
+	rmdir $d->path("dev$_") for @DEVS;	# still empty: usage is written under dev*/ only
+	my $e = TestDaemon->start(devices => [], env => { MOG_IOSTAT_CMD => "$^X $MOCK", MOCK_INTERVAL => 0.1 });
+	my $s = watcher($e);
+	my $buf = TestDaemon::rbuf($s);
+	TestDaemon::poll_until(sub { TestDaemon::fill($s, time + 0.1); $$buf =~ /^\.\n\.\n/ }, TestDaemon::slow(3));
+	like($$buf, qr/^\.\n\.\n/, 'Q227 a daemon without devices sends rounds of just .\n');
+	is($e->stop('QUIT'), 0, 'Q227 exit 0');
+	$d->stop('QUIT');
+}
+{
+	my $dir = TestDaemon::new_tmpdir();
+	my $h = TestDaemon->start(devices => [1], mgmt => 0, env => {
+		MOG_IOSTAT_CMD => "$^X $MOCK", MOCK_LOG => "$dir/log" });
+	my $s = $h->roundtrip("GET / HTTP/1.0\r\n\r\n");
+	sleep 0.5;	# the subject: nothing is started
+	ok(!-e "$dir/log", 'Q233 HTTP-only daemon runs no iostat program');
+	is($h->stop('QUIT'), 0, 'Q233 HTTP-only daemon exits 0');
+}
+{
+	my $d = TestDaemon->start(devices => [1], args => ['--noiostat']);
+	my $s = watcher($d);
+	my $got = TestDaemon::read_avail($s, 1.3);
+	ok($got eq '' || $got eq "ERR iostat unavailable\r\n",
+	   'Q --noiostat: watch stays silent (or says ERR iostat unavailable)');
+	is($d->stop('QUIT'), 0, 'Q --noiostat: exit 0');
+}
+
 # Default source (/proc/diskstats): rounds about once a second.
 {
 	my $d = TestDaemon->start(devices => [1, 666], env => { MOG_IOSTAT_CMD => undef });
