@@ -10,9 +10,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include "core/accesslog.h"
 #include "core/cli.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/notify.h"
 #include "core/pidfile.h"
 #include "core/signals.h"
@@ -133,6 +135,8 @@ int main(int argc, char **argv)
 		mog_listen_add(opts.http, MOG_CONN_HTTP);
 	if (opts.httpget)
 		mog_listen_add(opts.httpget, MOG_CONN_HTTPGET);
+	if (opts.status)
+		mog_listen_add(opts.status, MOG_CONN_STATUS);
 	mog_listen_close_unused();
 	if (opts.pidfile)
 		mog_pidfile_prepare(opts.pidfile);
@@ -145,6 +149,9 @@ int main(int argc, char **argv)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
 	mog_loop_init();
+	mog_metrics.start_time = ev_now(mog_loop);
+	if (opts.accesslog)
+		mog_accesslog_open(opts.accesslog);
 	mog_http_cfg.fsync = opts.fsync;
 	mog_http_cfg.usage_in_memory = opts.mgmt != NULL;
 	mog_http_cfg.slow_timeout_s = opts.slow_timeout_s;
@@ -159,7 +166,8 @@ int main(int argc, char **argv)
 	mog_mgmt_on_shutdown = request_shutdown;
 	ev_timer_init(&shutdown_timer, on_shutdown_timer, 0., 0.);
 	mog_upgrade_init(argv);
-	mog_signals_init(begin_shutdown, mog_upgrade_start);
+	mog_signals_init(begin_shutdown, mog_upgrade_start,
+			 opts.accesslog ? mog_accesslog_reopen : NULL);
 	sigprocmask(SIG_UNBLOCK, &quits, NULL);
 	mog_listen_start();
 	if (opts.daemonize && !inherited)

@@ -32,7 +32,8 @@ struct source {
 	char *docroot;
 	char *pidfile;
 	char *server;
-	struct mog_addr *http, *mgmt, *httpget;
+	struct mog_addr *http, *mgmt, *httpget, *status;
+	char *accesslog;
 	unsigned long maxconns;
 	bool daemonize;
 	int iostat;			/* -1: not given */
@@ -51,7 +52,7 @@ struct where {
 
 enum {
 	OPT_HTTPLISTEN = 256, OPT_MGMTLISTEN, OPT_DOCROOT, OPT_MAXCONNS, OPT_PIDFILE,
-	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE, OPT_FENCE,
+	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE, OPT_FENCE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
 	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP
 };
 
@@ -75,6 +76,8 @@ static const struct option longopts[] = {
 	{ "slow-timeout", required_argument, NULL, OPT_SLOW_TIMEOUT },
 	{ "io-deadline", required_argument, NULL, OPT_IO_DEADLINE },
 	{ "fence-eio", required_argument, NULL, OPT_FENCE },
+	{ "statuslisten", required_argument, NULL, OPT_STATUSLISTEN },
+	{ "accesslog", required_argument, NULL, OPT_ACCESSLOG },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "usage", no_argument, NULL, OPT_HELP },
@@ -93,6 +96,10 @@ void mog_cli_usage(FILE *out)
 "      --mgmtlisten=ADDR     sideband listener (usage files, iostat and watch need it)\n"
 "                            default: HTTP on 0.0.0.0:7500 and sideband on\n"
 "                            0.0.0.0:7501, only if no listener is configured at all\n"
+"      --statuslisten=ADDR   status listener: GET /metrics (Prometheus), / (HTML\n"
+"                            status page), /health; off by default\n"
+"      --accesslog=DEST      one line per request to the file DEST, or to syslog\n"
+"                            when DEST is \"syslog\"; reopened on SIGHUP; off by default\n"
 "      --docroot=DIR         directory holding the devNNN directories\n"
 "                            (default " DEFAULT_DOCROOT ")\n"
 "      --maxconns=N          file descriptor budget (default %lu)\n"
@@ -274,6 +281,10 @@ static void set_key(struct source *s, const char *key, const char *val, const st
 		set_listen(&s->mgmt, key, val, w);
 	} else if (strcmp(key, "httpgetlisten") == 0 && w != NULL) {
 		set_listen(&s->httpget, key, val, w);
+	} else if (strcmp(key, "statuslisten") == 0) {
+		set_listen(&s->status, key, val, w);
+	} else if (strcmp(key, "accesslog") == 0) {
+		set_string(&s->accesslog, key, val, w);
 	} else if (strcmp(key, "docroot") == 0) {
 		set_string(&s->docroot, key, val, w);
 	} else if (strcmp(key, "pidfile") == 0) {
@@ -459,6 +470,13 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 		addr_free(file->mgmt);
 	if (o->httpget != file->httpget)
 		addr_free(file->httpget);
+	/* the status listener is ours alone: it does not count for the defaults */
+	o->status = cl->status != NULL ? cl->status : file->status;
+	if (o->status != file->status)
+		addr_free(file->status);
+	o->accesslog = cl->accesslog != NULL ? cl->accesslog : file->accesslog;
+	if (o->accesslog != file->accesslog)
+		free(file->accesslog);
 	/* the defaults only when nothing at all is configured (cmogstored, OPERATIONS.md 4) */
 	if (o->http == NULL && o->mgmt == NULL && o->httpget == NULL) {
 		o->http = default_addr("0.0.0.0:7500");
@@ -585,6 +603,8 @@ void mog_cli_destroy(struct mog_opts *o)
 	addr_free(o->http);
 	addr_free(o->mgmt);
 	addr_free(o->httpget);
+	addr_free(o->status);
+	free(o->accesslog);
 	free(o->docroot);
 	free(o->pidfile);
 	free(o->config);

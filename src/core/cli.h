@@ -24,6 +24,8 @@ struct mog_opts {
 	struct mog_addr *http;		/* NULL: no HTTP listener */
 	struct mog_addr *mgmt;		/* NULL: no sideband listener */
 	struct mog_addr *httpget;	/* NULL: no get-only listener */
+	struct mog_addr *status;	/* NULL: no status (metrics) listener */
+	char *accesslog;		/* NULL: none; a file path, or "syslog" */
 	unsigned long maxconns;		/* descriptor budget; default 10000 */
 	bool daemonize;
 	bool iostat;			/* default true; --noiostat / iostat = 0 turn it off */

@@ -7,7 +7,13 @@
 
 static void (*quit_cb)(void);
 static void (*upgrade_cb)(void);
-static ev_signal quit_w[3], usr2_w;
+static void (*hup_cb)(void);
+static ev_signal quit_w[3], usr2_w, hup_w;
+
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	hup_cb();
+}
 
 static void on_quit(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -20,7 +26,7 @@ static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
 		upgrade_cb();
 }
 
-void mog_signals_init(void (*on_quit_fn)(void), void (*on_upgrade)(void))
+void mog_signals_init(void (*on_quit_fn)(void), void (*on_upgrade)(void), void (*on_hup_fn)(void))
 {
 	static const int quits[3] = { SIGQUIT, SIGTERM, SIGINT };
 	static const int ignored[] = { SIGPIPE, SIGHUP, SIGUSR1, SIGWINCH };
@@ -37,6 +43,12 @@ void mog_signals_init(void (*on_quit_fn)(void), void (*on_upgrade)(void))
 		ev_signal_init(&quit_w[i], on_quit, quits[i]);
 		ev_signal_start(mog_loop, &quit_w[i]);
 		ev_unref(mog_loop);	/* signal watchers alone do not keep the loop alive */
+	}
+	if (on_hup_fn) {
+		hup_cb = on_hup_fn;
+		ev_signal_init(&hup_w, on_hup, SIGHUP);
+		ev_signal_start(mog_loop, &hup_w);
+		ev_unref(mog_loop);
 	}
 	ev_signal_init(&usr2_w, on_usr2, SIGUSR2);
 	ev_signal_start(mog_loop, &usr2_w);

@@ -3,10 +3,11 @@
 #define MOG_SIGNALS_H
 
 /*
- * SIGQUIT, SIGTERM and SIGINT call on_quit() on the loop thread; SIGPIPE,
- * SIGHUP, SIGUSR1 and SIGWINCH are ignored; SIGUSR2 calls on_upgrade().
+ * SIGQUIT, SIGTERM and SIGINT call on_quit() on the loop thread; SIGUSR2
+ * calls on_upgrade(); SIGHUP calls on_hup() (ignored when NULL); SIGPIPE,
+ * SIGUSR1 and SIGWINCH are ignored.
  * Signals are blocked in every other thread (pools block them themselves).
  */
-void mog_signals_init(void (*on_quit)(void), void (*on_upgrade)(void));
+void mog_signals_init(void (*on_quit)(void), void (*on_upgrade)(void), void (*on_hup)(void));
 
 #endif /* MOG_SIGNALS_H */

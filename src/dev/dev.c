@@ -432,6 +432,7 @@ void mog_dev_account(struct mog_dev *dev, int err)
 {
 	if (dev == NULL)
 		return;
+	mog_dev_metrics_error(&dev->metrics, err);
 	dev->win_ops[dev->win_pos]++;
 	if (err == EIO)
 		dev->win_eio[dev->win_pos]++;

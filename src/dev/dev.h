@@ -4,6 +4,7 @@
 
 #include <time.h>
 #include <sys/types.h>
+#include "../core/metrics.h"
 #include "dev_pool.h"
 
 #define MOG_DEVID_MAX 16777215u
@@ -28,6 +29,7 @@ struct mog_dev {
 	unsigned long win_ops[30], win_eio[30];
 	unsigned win_pos;
 	bool failing;			/* too many EIO: usage reports the device full */
+	struct mog_dev_metrics metrics;	/* loop thread */
 };
 
 /* Canonical docroot path and its open descriptor (read-only after startup). */

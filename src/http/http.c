@@ -5,6 +5,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "xalloc.h"
+#include "../core/accesslog.h"
+#include "../core/metrics.h"
+#include "../net/addr.h"
 #include "../net/loop.h"
 #include "../util/path.h"
 #include "http_int.h"
@@ -26,6 +29,7 @@ static struct mog_http *http_new(struct mog_conn *conn)
 	h->fd = -1;
 	h->dir_fd = -1;
 	h->get_only = conn->kind == MOG_CONN_HTTPGET;
+	h->started = ev_now(mog_loop);
 	mog_http_req_init(&h->req);
 	conn->req = h;
 	return h;
@@ -114,11 +118,48 @@ static enum mog_next respond(struct mog_http *h, int status, bool keep)
 	return flush(h);
 }
 
+/* Metrics and the access log for one answered request.  Loop thread. */
+static void account(struct mog_http *h)
+{
+	unsigned long long out = h->woff;
+	double secs = ev_now(mog_loop) - h->started;
+
+	if (h->req.method == MOG_HTTP_GET && h->off > h->body_first)
+		out += (unsigned long long)(h->off - h->body_first);
+	mog_metrics_http(h->req.method, h->status);
+	mog_metrics.http_bytes_out += out;
+	mog_metrics.http_bytes_in += (unsigned long long)h->written;
+	if (h->dev) {
+		struct mog_dev_metrics *dm = &h->dev->metrics;
+
+		if (h->req.method == MOG_HTTP_GET || h->req.method == MOG_HTTP_HEAD)
+			mog_hist_add(&dm->latency[0], secs);
+		else if (h->req.method == MOG_HTTP_PUT)
+			mog_hist_add(&dm->latency[1], secs);
+		if (h->fsync_s > 0)
+			mog_hist_add(&dm->fsync, h->fsync_s);
+		dm->bytes_out += out;
+		dm->bytes_in += (unsigned long long)h->written;
+	}
+	if (mog_accesslog_on()) {
+		static const char *const names[] = { "-", "GET", "HEAD", "PUT", "DELETE", "MKCOL" };
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char peer[64] = "-";
+
+		if (getpeername(h->conn->io.fd, (struct sockaddr *)&ss, &len) == 0)
+			mog_addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
+		mog_accesslog(peer, names[h->req.method <= MOG_HTTP_MKCOL ? h->req.method : 0],
+			      h->path, h->status, out + (unsigned long long)h->written, secs);
+	}
+}
+
 static enum mog_next finish(struct mog_http *h)
 {
 	struct mog_conn *conn = h->conn;
 	bool keep = h->keep;
 
+	account(h);
 	mog_dev_account(h->dev, h->job.err);
 	mog_http_put_release(h);
 	free(h);
@@ -157,6 +198,7 @@ static enum mog_next dispatch(struct mog_http *h)
 	h->path[req->path_len] = '\0';
 	h->path_len = req->path_len;
 	mog_conn_consume(conn, req->off);	/* the body, if any, now starts rbuf */
+	mog_metrics.http_bytes_in += req->off;
 	h->in_dev = mog_path_dev_component(h->path, h->path_len, &h->rest_off);
 	h->dev = mog_path_devid(h->path, h->path_len, &h->devid, &h->rest_off) ?
 		 mog_dev_get(h->devid) : NULL;

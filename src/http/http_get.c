@@ -61,6 +61,7 @@ static void head_for(struct mog_http *h, off_t size, time_t mtime)
 	h->end = status == 206 ? last + 1 : size;
 	if (h->head_only)
 		h->off = h->end;
+	h->body_first = h->off;
 }
 
 /* Map an open()/stat() failure of a GET/HEAD/DELETE target to a status. */

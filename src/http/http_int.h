@@ -67,6 +67,11 @@ struct mog_http {
 	struct mog_digest md5;
 	bool continue_sent;
 
+	/* measurements, added to the metrics when the request finishes */
+	double started;			/* ev_now() when the head was parsed */
+	double fsync_s;			/* time spent in fdatasync + directory fsync */
+	off_t body_first;		/* GET: offset of the first body byte */
+
 	/* last, so a new request zeroes everything before it and not this */
 	char wbuf[1024];		/* response head (and small in-memory bodies) */
 };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -124,6 +125,7 @@ static void commit(struct mog_http *h)
 {
 	const unsigned char *want = NULL;
 	unsigned char got[20];
+	struct timespec t0, t1;
 
 	if (h->chunked && h->chunk.has_md5)
 		want = h->chunk.md5;		/* the trailer, parsed last, wins */
@@ -142,6 +144,7 @@ static void commit(struct mog_http *h)
 			return;
 		}
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (mog_http_cfg.fsync == MOG_FSYNC_DATA && fdatasync(h->fd) < 0)
 		goto fail;
 	if (!h->partial && fchmod(h->fd, 0666 & ~mog_umask) < 0)
@@ -158,6 +161,10 @@ static void commit(struct mog_http *h)
 		/* the rename itself must survive a crash before we say 201 */
 		if (mog_http_cfg.fsync == MOG_FSYNC_DATA && fsync(h->dir_fd) < 0)
 			goto fail;
+	}
+	if (mog_http_cfg.fsync == MOG_FSYNC_DATA) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		h->fsync_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	}
 	mog_http_put_release(h);
 	mog_http_respond_status(h, 201);

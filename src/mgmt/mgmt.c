@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include "xalloc.h"
 #include "../core/log.h"
+#include "../core/metrics.h"
 #include "../dev/dev.h"
 #include "../net/loop.h"
 #include "../util/digest.h"
@@ -41,6 +42,7 @@ struct mog_mgmt {
 	struct mog_mgmt_req req;
 	enum mgmt_state state;
 	enum mog_mgmt_cmd cmd;
+	double started;			/* ev_now() when the command was parsed */
 	char path[MOG_PATH_MAX + 1];
 	struct mog_dev *dev;
 	bool in_dev;
@@ -364,6 +366,8 @@ static enum mog_next job_result(struct mog_mgmt *m)
 
 	if (m->phase == PHASE_REPLY) {
 		mog_dev_account(m->dev, m->job.err);
+		if (m->dev && m->cmd != MOG_MGMT_SIZE)
+			mog_hist_add(&m->dev->metrics.latency[2], ev_now(mog_loop) - m->started);
 		fsck_release(m);
 		m->state = MGMT_SEND;
 		return flush(m);
@@ -388,12 +392,28 @@ static enum mog_next job_result(struct mog_mgmt *m)
 	return MOG_NEXT_JOB;
 }
 
+static void count_command(enum mog_mgmt_cmd cmd)
+{
+	static const enum mog_metric_cmd map[] = {
+		[MOG_MGMT_BLANK] = MOG_C_BLANK, [MOG_MGMT_SIZE] = MOG_C_SIZE,
+		[MOG_MGMT_MD5] = MOG_C_MD5, [MOG_MGMT_SHA1] = MOG_C_SHA1,
+		[MOG_MGMT_WATCH] = MOG_C_WATCH, [MOG_MGMT_SHUTDOWN] = MOG_C_SHUTDOWN,
+		[MOG_MGMT_AIO_THREADS] = MOG_C_AIO_THREADS, [MOG_MGMT_BAD_URI] = MOG_C_BAD_URI,
+		[MOG_MGMT_UNKNOWN] = MOG_C_UNKNOWN,
+	};
+
+	if (cmd != MOG_MGMT_NONE && (size_t)cmd < sizeof(map) / sizeof(map[0]))
+		mog_metrics.sideband_commands[map[cmd]]++;
+}
+
 static enum mog_next command(struct mog_mgmt *m)
 {
 	struct mog_conn *conn = m->conn;
 	struct mog_mgmt_req *req = &m->req;
 
 	m->cmd = req->cmd;
+	m->started = ev_now(mog_loop);
+	count_command(req->cmd);
 	if (req->path_len > 0 && req->path_len <= MOG_PATH_MAX) {
 		memcpy(m->path, conn->rbuf + req->path_off, req->path_len);
 		m->path[req->path_len] = '\0';
@@ -601,6 +621,17 @@ void mog_mgmt_watch_round(const char *round, size_t len)
 		m->ooff = 0;
 		mog_conn_next(m->conn, flush(m));
 	}
+}
+
+size_t mog_mgmt_fsck_queued(void)
+{
+	size_t i, n = 0;
+	struct mog_mgmt *m;
+
+	for (i = 0; i < nfsck_queues; i++)
+		for (m = fsck_queues[i].head; m; m = m->fsck_next)
+			n++;
+	return n;
 }
 
 void mog_mgmt_shutdown(void)

@@ -13,6 +13,9 @@ void mog_mgmt_watch_round(const char *round, size_t len);
 /* Shutdown: close every `watch` subscriber, start every queued fsck digest.  Loop thread. */
 void mog_mgmt_shutdown(void);
 
+/* fsck digests waiting for their filesystem's slot.  Loop thread. */
+size_t mog_mgmt_fsck_queued(void);
+
 /* Called for sideband `shutdown` (set by main).  Loop thread. */
 extern void (*mog_mgmt_on_shutdown)(void);
 

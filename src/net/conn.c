@@ -200,3 +200,13 @@ void mog_conn_start_sweep(unsigned timeout_s)
 	ev_timer_start(mog_loop, &sweep_timer);
 	ev_unref(mog_loop);	/* the sweep alone does not keep the loop alive */
 }
+
+size_t mog_conn_idle_count(void)
+{
+	struct mog_conn *conn;
+	size_t n = 0;
+
+	for (conn = conns; conn; conn = conn->next)
+		n += conn->req == NULL && !conn->job_out;
+	return n;
+}

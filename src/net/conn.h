@@ -8,7 +8,8 @@
 enum mog_conn_kind {
 	MOG_CONN_HTTP,		/* read/write HTTP listener */
 	MOG_CONN_HTTPGET,	/* get-only HTTP listener */
-	MOG_CONN_MGMT		/* sideband */
+	MOG_CONN_MGMT,		/* sideband */
+	MOG_CONN_STATUS		/* status listener: /metrics, /, /health */
 };
 
 struct mog_conn {
@@ -69,6 +70,9 @@ void mog_conn_start_sweep(unsigned timeout_s);
 
 /* True once shutdown has begun.  Loop thread. */
 extern bool mog_shutting_down;
+
+/* Number of connections with no request in progress.  Loop thread (walks the list). */
+size_t mog_conn_idle_count(void);
 
 /* Number of open client connections.  Loop thread. */
 extern size_t mog_conn_count;

@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 #include "xalloc.h"
 #include "../core/log.h"
+#include "../core/metrics.h"
 #include "../http/http.h"
+#include "../http/status.h"
 #include "../mgmt/mgmt.h"
 #include "addr.h"
 #include "loop.h"
@@ -209,8 +211,11 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		conn = mog_conn_new(fd, l->kind);
+		mog_metrics.connections_accepted++;
 		if (l->kind == MOG_CONN_MGMT)
 			mog_mgmt_start(conn);
+		else if (l->kind == MOG_CONN_STATUS)
+			mog_status_start(conn);
 		else
 			mog_http_start(conn, l->kind == MOG_CONN_HTTPGET);
 	}
@@ -218,14 +223,14 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 
 char *mog_listen_fd_list(bool for_exec)
 {
-	static const enum mog_conn_kind order[3] = {
-		MOG_CONN_MGMT, MOG_CONN_HTTP, MOG_CONN_HTTPGET
+	static const enum mog_conn_kind order[4] = {
+		MOG_CONN_MGMT, MOG_CONN_HTTP, MOG_CONN_HTTPGET, MOG_CONN_STATUS
 	};
 	char *list = xzalloc(1);
 	size_t len = 0, i;
 	struct listener *l;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		for (l = listeners; l; l = l->next) {
 			char num[16];
 			int n;

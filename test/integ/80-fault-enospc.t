@@ -160,6 +160,28 @@ is($d->read_file('dev1/keep'), 'keep1', 'fault: ENOSPC during PUT: the old file 
 	is(mgmt_line("size /dev1/keep\r\n"), "/dev1/keep 5\r\n", 'fault: ENOSPC: sideband size still works');
 	close $s;
 }
+# a large upload: the disk fills after two writes while the client is still sending; the
+# 507 may be followed by a reset (PROTOCOL.md 2.9.9), but nothing may stay behind
+set_faults(PATH => '/dev1/', CALLS => 'write', ERRNO => 'ENOSPC', AFTER => 2);
+{
+	my $s = $d->connect('http');
+	my $len = 4 * 1024 * 1024;
+	TestDaemon::write_all($s, "PUT /dev1/large HTTP/1.1\r\nContent-Length: $len\r\n\r\n");
+	my $chunk = 'L' x 65536;
+	for (1 .. 8) {
+		last if TestDaemon::write_all($s, $chunk) < length $chunk;
+	}
+	my $r = TestDaemon::read_response($s, timeout => 5);
+	ok(!defined $r || ($r->{status} // 0) == 507,
+	   'fault: ENOSPC in the middle of a large PUT → 507 (or a reset), never a success')
+		or diag(explain($r));
+	ok(TestDaemon::is_eof($s, 5), 'fault: ENOSPC in a large PUT: connection closed');
+	close $s;
+	ok(!-e $d->path('dev1/large'), 'fault: ENOSPC in a large PUT: nothing at dev1/large');
+	my @t;
+	TestDaemon::poll_until(sub { @t = tmpfiles('dev1'); !@t }, 2);
+	is("@t", '', 'fault: ENOSPC in a large PUT: the partly written temp file is removed');
+}
 set_faults(PATH => '/dev1/', CALLS => 'write,pwrite', ERRNO => 'EDQUOT');
 put_fails("PUT /dev1/edquot HTTP/1.1\r\nContent-Length: 4096\r\n\r\n$body4k", 507,
 	  'fault: EDQUOT during PUT → 507', path => 'dev1/edquot');

@@ -1,0 +1,455 @@
+/* status.c: what an operator sees: Prometheus metrics, an HTML page, a health check.
+ * Everything here runs on the loop thread and reads only memory and procfs. */
+#include <config.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "xalloc.h"
+#include "../core/metrics.h"
+#include "../dev/dev.h"
+#include "../mgmt/mgmt.h"
+#include "../net/loop.h"
+#include "http_date.h"
+#include "http_parser.h"
+#include "status.h"
+
+struct status_req {
+	struct mog_http_req req;
+	char *out;
+	size_t olen, ooff, ocap;
+	bool keep;
+	bool sending;
+};
+
+static void put(struct status_req *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct status_req *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(s->out + s->olen, s->ocap - s->olen, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < s->ocap - s->olen)
+			break;
+		s->ocap = s->ocap * 2 + (size_t)n;
+		s->out = xrealloc(s->out, s->ocap);
+	}
+	s->olen += (size_t)n;
+}
+
+static long proc_rss_bytes(void)
+{
+	long pages = 0, rss = 0;
+	FILE *fp = fopen("/proc/self/statm", "re");
+
+	if (fp) {
+		if (fscanf(fp, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(fp);
+	}
+	return rss * sysconf(_SC_PAGESIZE);
+}
+
+static long proc_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	long n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;		/* not the one opendir holds */
+}
+
+/* "123" figures from the usage text (KiB), 0 if absent */
+static unsigned long long usage_kib(const struct mog_dev *dev, const char *key)
+{
+	const char *p = dev->usage, *end = dev->usage + dev->usage_len;
+	size_t klen = strlen(key);
+
+	while (p < end) {
+		if ((size_t)(end - p) > klen + 2 && memcmp(p, key, klen) == 0 && p[klen] == ':')
+			return strtoull(p + klen + 2, NULL, 10);
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (p == NULL)
+			break;
+		p++;
+	}
+	return 0;
+}
+
+static void hist(struct status_req *s, const char *name, const char *labels,
+		 const struct mog_hist *h)
+{
+	unsigned long long cum = 0;
+	unsigned i;
+
+	for (i = 0; i < MOG_HIST_BUCKETS; i++) {
+		cum += h->count[i];
+		put(s, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels, mog_hist_bounds[i], cum);
+	}
+	cum += h->count[MOG_HIST_BUCKETS];
+	put(s, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels, cum);
+	put(s, "%s_sum{%s} %.6f\n", name, labels, h->sum);
+	put(s, "%s_count{%s} %llu\n", name, labels, h->n);
+}
+
+static void metrics(struct status_req *s)
+{
+	static const char *const ops[3] = { "GET", "PUT", "digest" };
+	static const char *const classes[4] = { "EIO", "ENOSPC", "EACCES", "other" };
+	struct mog_metrics *m = &mog_metrics;
+	size_t ndevs, i, idle = mog_conn_idle_count();
+	struct mog_dev **devs = mog_dev_list(&ndevs);
+	unsigned a, b;
+
+	put(s, "# HELP evmogstored_build_info Build information.\n"
+	       "# TYPE evmogstored_build_info gauge\n"
+	       "evmogstored_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	put(s, "# HELP evmogstored_uptime_seconds Seconds since the daemon started.\n"
+	       "# TYPE evmogstored_uptime_seconds gauge\n"
+	       "evmogstored_uptime_seconds %.3f\n", ev_now(mog_loop) - m->start_time);
+	put(s, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+	       "# TYPE process_resident_memory_bytes gauge\n"
+	       "process_resident_memory_bytes %ld\n", proc_rss_bytes());
+	put(s, "# HELP process_open_fds Number of open file descriptors.\n"
+	       "# TYPE process_open_fds gauge\n"
+	       "process_open_fds %ld\n", proc_open_fds());
+	put(s, "# HELP evmogstored_http_requests_total HTTP responses by method and status.\n"
+	       "# TYPE evmogstored_http_requests_total counter\n");
+	for (a = 0; a < MOG_M_NMETHODS; a++)
+		for (b = 0; b < MOG_S_NSTATUS; b++)
+			if (m->http_requests[a][b])
+				put(s, "evmogstored_http_requests_total{method=\"%s\",status=\"%d\"} %llu\n",
+				    mog_metric_method_names[a], mog_metric_status_codes[b],
+				    m->http_requests[a][b]);
+	put(s, "# HELP evmogstored_http_received_bytes_total Bytes of HTTP requests (heads and bodies).\n"
+	       "# TYPE evmogstored_http_received_bytes_total counter\n"
+	       "evmogstored_http_received_bytes_total %llu\n", m->http_bytes_in);
+	put(s, "# HELP evmogstored_http_sent_bytes_total Bytes of HTTP responses (heads and bodies).\n"
+	       "# TYPE evmogstored_http_sent_bytes_total counter\n"
+	       "evmogstored_http_sent_bytes_total %llu\n", m->http_bytes_out);
+	put(s, "# HELP evmogstored_connections Open client connections.\n"
+	       "# TYPE evmogstored_connections gauge\n"
+	       "evmogstored_connections{state=\"open\"} %zu\n"
+	       "evmogstored_connections{state=\"idle\"} %zu\n", mog_conn_count, idle);
+	put(s, "# HELP evmogstored_connections_accepted_total Connections accepted.\n"
+	       "# TYPE evmogstored_connections_accepted_total counter\n"
+	       "evmogstored_connections_accepted_total %llu\n", m->connections_accepted);
+	put(s, "# HELP evmogstored_sideband_commands_total Sideband commands by type.\n"
+	       "# TYPE evmogstored_sideband_commands_total counter\n");
+	for (a = 0; a < MOG_C_NCMDS; a++)
+		put(s, "evmogstored_sideband_commands_total{command=\"%s\"} %llu\n",
+		    mog_metric_cmd_names[a], m->sideband_commands[a]);
+	put(s, "# HELP evmogstored_fsck_queue_length fsck digests waiting for their filesystem.\n"
+	       "# TYPE evmogstored_fsck_queue_length gauge\n"
+	       "evmogstored_fsck_queue_length %zu\n", mog_mgmt_fsck_queued());
+
+#define PER_DEV(name, type, help) \
+	put(s, "# HELP evmogstored_device_" name " " help "\n# TYPE evmogstored_device_" name " " type "\n")
+	PER_DEV("total_bytes", "gauge", "Size of the device's filesystem (usage file total).");
+	for (i = 0; i < ndevs; i++)
+		put(s, "evmogstored_device_total_bytes{device=\"dev%u\"} %llu\n", devs[i]->devid,
+		    usage_kib(devs[i], "total") * 1024);
+	PER_DEV("used_bytes", "gauge", "Used bytes (usage file used).");
+	for (i = 0; i < ndevs; i++)
+		put(s, "evmogstored_device_used_bytes{device=\"dev%u\"} %llu\n", devs[i]->devid,
+		    usage_kib(devs[i], "used") * 1024);
+	PER_DEV("available_bytes", "gauge", "Bytes available to the daemon (usage file available).");
+	for (i = 0; i < ndevs; i++)
+		put(s, "evmogstored_device_available_bytes{device=\"dev%u\"} %llu\n", devs[i]->devid,
+		    usage_kib(devs[i], "available") * 1024);
+	PER_DEV("utilization_percent", "gauge", "Disk utilisation in percent, as sent to watch (NaN when unknown).");
+	for (i = 0; i < ndevs; i++)
+		put(s, "evmogstored_device_utilization_percent{device=\"dev%u\"} %s\n",
+		    devs[i]->devid, strcmp(devs[i]->util, "-") ? devs[i]->util : "NaN");
+	PER_DEV("queue_depth", "gauge", "Jobs waiting for the device's I/O threads.");
+	for (i = 0; i < ndevs; i++)
+		put(s, "evmogstored_device_queue_depth{device=\"dev%u\"} %u\n", devs[i]->devid,
+		    devs[i]->pool.queued);
+	PER_DEV("threads", "gauge", "I/O threads of the device's pool.");
+	for (i = 0; i < ndevs; i++)
+		put(s, "evmogstored_device_threads{device=\"dev%u\"} %u\n", devs[i]->devid,
+		    devs[i]->pool.nthreads);
+	PER_DEV("threads_busy", "gauge", "I/O threads running a job.");
+	for (i = 0; i < ndevs; i++)
+		put(s, "evmogstored_device_threads_busy{device=\"dev%u\"} %u\n", devs[i]->devid,
+		    devs[i]->pool.busy);
+	PER_DEV("failing", "gauge", "1 when the device is fenced for EIO (usage reports it full).");
+	for (i = 0; i < ndevs; i++)
+		put(s, "evmogstored_device_failing{device=\"dev%u\"} %d\n", devs[i]->devid,
+		    devs[i]->failing);
+	PER_DEV("errors_total", "counter", "Failed requests by errno class.");
+	for (i = 0; i < ndevs; i++)
+		for (a = 0; a < 4; a++)
+			put(s, "evmogstored_device_errors_total{device=\"dev%u\",class=\"%s\"} %llu\n",
+			    devs[i]->devid, classes[a], devs[i]->metrics.errors[a]);
+	PER_DEV("request_duration_seconds", "histogram", "Request latency by operation.");
+	for (i = 0; i < ndevs; i++) {
+		for (a = 0; a < 3; a++) {
+			char labels[64];
+
+			snprintf(labels, sizeof(labels), "device=\"dev%u\",op=\"%s\"", devs[i]->devid,
+				 ops[a]);
+			hist(s, "evmogstored_device_request_duration_seconds", labels,
+			     &devs[i]->metrics.latency[a]);
+		}
+	}
+	PER_DEV("fsync_duration_seconds", "histogram", "Time to make a PUT durable.");
+	for (i = 0; i < ndevs; i++) {
+		char labels[32];
+
+		snprintf(labels, sizeof(labels), "device=\"dev%u\"", devs[i]->devid);
+		hist(s, "evmogstored_device_fsync_duration_seconds", labels, &devs[i]->metrics.fsync);
+	}
+#undef PER_DEV
+}
+
+static void html_escape_put(struct status_req *s, const char *t)
+{
+	for (; *t; t++) {
+		switch (*t) {
+		case '<': put(s, "&lt;"); break;
+		case '>': put(s, "&gt;"); break;
+		case '&': put(s, "&amp;"); break;
+		default: put(s, "%c", *t); break;
+		}
+	}
+}
+
+static void page(struct status_req *s)
+{
+	size_t ndevs, i;
+	struct mog_dev **devs = mog_dev_list(&ndevs);
+
+	put(s, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	       "<meta http-equiv=\"refresh\" content=\"5\"><title>evmogstored ");
+	html_escape_put(s, mog_docroot);
+	put(s, "</title><style>"
+	       "body{font:14px sans-serif;margin:1.5em;color:#222}"
+	       "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
+	       "text-align:right}th{background:#f4f4f4}td.l{text-align:left}"
+	       ".bar{width:160px;height:12px;background:#eee;display:inline-block;vertical-align:middle}"
+	       ".fill{height:12px;background:#4a8}.hot{background:#d84}"
+	       ".failing{color:#b00;font-weight:bold}"
+	       "</style></head><body>\n<h1>evmogstored %s</h1>\n<p>docroot <code>", PACKAGE_VERSION);
+	html_escape_put(s, mog_docroot);
+	put(s, "</code> &middot; up <span id=\"uptime\">%.0f</span> s &middot; "
+	       "connections: <span id=\"conns\">%zu</span> open, <span id=\"idle\">%zu</span> idle"
+	       " &middot; fsck queue %zu &middot; refreshes every 5 s</p>\n",
+	    ev_now(mog_loop) - mog_metrics.start_time, mog_conn_count, mog_conn_idle_count(),
+	    mog_mgmt_fsck_queued());
+	put(s, "<table id=\"devices\"><tr><th class=\"l\">device</th><th class=\"l\">usage</th>"
+	       "<th>used</th><th>total</th><th>%%util</th><th>GET p50</th><th>GET p99</th>"
+	       "<th>PUT p50</th><th>PUT p99</th><th>queue</th><th>busy</th><th>errors</th>"
+	       "<th class=\"l\">state</th></tr>\n");
+	for (i = 0; i < ndevs; i++) {
+		struct mog_dev *d = devs[i];
+		unsigned long long used = usage_kib(d, "used"), total = usage_kib(d, "total");
+		unsigned long long errs = d->metrics.errors[0] + d->metrics.errors[1] +
+					  d->metrics.errors[2] + d->metrics.errors[3];
+		unsigned pct = total ? (unsigned)((used * 100 + total - 1) / total) : 0;
+
+		put(s, "<tr id=\"dev%u\"><td class=\"l\">dev%u</td><td class=\"l\">"
+		       "<span class=\"bar\"><span class=\"fill%s\" style=\"display:block;width:%u%%\">"
+		       "</span></span> %u%%</td><td>%.1f GiB</td><td>%.1f GiB</td><td>%s</td>"
+		       "<td>%.1f ms</td><td>%.1f ms</td><td>%.1f ms</td><td>%.1f ms</td>"
+		       "<td>%u</td><td>%u/%u</td><td>%llu</td><td class=\"l%s\">%s</td></tr>\n",
+		    d->devid, d->devid, pct >= 90 ? " hot" : "", pct > 100 ? 100 : pct, pct,
+		    used / 1048576.0, total / 1048576.0, d->util,
+		    mog_hist_quantile(&d->metrics.latency[0], 0.5) * 1e3,
+		    mog_hist_quantile(&d->metrics.latency[0], 0.99) * 1e3,
+		    mog_hist_quantile(&d->metrics.latency[1], 0.5) * 1e3,
+		    mog_hist_quantile(&d->metrics.latency[1], 0.99) * 1e3,
+		    d->pool.queued, d->pool.busy, d->pool.nthreads, errs,
+		    d->failing ? " failing" : "", d->failing ? "failing" : "ok");
+	}
+	put(s, "</table>\n<p>Latencies are histogram bucket bounds; the same numbers are at "
+	       "<a href=\"/metrics\">/metrics</a>; health at <a href=\"/health\">/health</a>.</p>\n"
+	       "</body></html>\n");
+}
+
+/* 200 "ok" when every listener and device pool works; 503 and the reasons otherwise. */
+static int health(struct status_req *s)
+{
+	size_t ndevs, i;
+	struct mog_dev **devs = mog_dev_list(&ndevs);
+	bool ok = true;
+
+	if (mog_shutting_down) {
+		put(s, "shutting down\n");
+		ok = false;
+	}
+	for (i = 0; i < ndevs; i++) {
+		if (devs[i]->pool.nthreads == 0) {
+			put(s, "dev%u: no I/O threads\n", devs[i]->devid);
+			ok = false;
+		}
+		if (devs[i]->failing) {
+			put(s, "dev%u: failing (EIO)\n", devs[i]->devid);
+			ok = false;
+		}
+	}
+	if (mog_dev_root_pool()->nthreads == 0) {
+		put(s, "docroot: no I/O threads\n");
+		ok = false;
+	}
+	if (ok)
+		put(s, "ok\n");
+	return ok ? 200 : 503;
+}
+
+#define TEXT "text/plain; charset=utf-8"
+#define PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+#define HTML "text/html; charset=utf-8"
+
+/* Put the response head in front of the body built in s->out. */
+static void respond(struct status_req *s, const char *type, int status)
+{
+	char head[512], *body;
+	size_t blen = s->olen;
+	int n;
+
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Length: %zu\r\nContent-Type: %s\r\n"
+		     "Cache-Control: no-store\r\nConnection: %s\r\n\r\n",
+		     status, status == 200 ? "OK" : status == 404 ? "Not Found" :
+		     status == 405 ? "Method Not Allowed" : status == 503 ? "Service Unavailable" :
+		     "Bad Request", mog_http_date_now(), blen, type, s->keep ? "keep-alive" : "close");
+	body = s->out;
+	s->out = xmalloc((size_t)n + blen + 1);
+	memcpy(s->out, head, (size_t)n);
+	if (s->req.method != MOG_HTTP_HEAD)
+		memcpy(s->out + n, body, blen);
+	else
+		blen = 0;
+	s->olen = (size_t)n + blen;
+	s->ocap = s->olen + 1;
+	s->ooff = 0;
+	free(body);
+	s->sending = true;
+}
+
+static void build(struct status_req *s, struct mog_conn *conn)
+{
+	char path[MOG_PATH_MAX + 1];
+
+	memcpy(path, conn->rbuf + s->req.path_off, s->req.path_len);
+	path[s->req.path_len] = '\0';
+	mog_conn_consume(conn, s->req.off);
+	s->keep = s->req.persistent && !mog_shutting_down;
+	s->ocap = 4096;
+	s->olen = 0;
+	s->out = xmalloc(s->ocap);
+	s->out[0] = '\0';
+	if (s->req.method != MOG_HTTP_GET && s->req.method != MOG_HTTP_HEAD) {
+		s->keep = false;	/* a body might follow: never parse it as a request */
+		respond(s, TEXT, 405);
+	} else if (strcmp(path, "/metrics") == 0) {
+		metrics(s);
+		respond(s, PROMETHEUS, 200);
+	} else if (strcmp(path, "/") == 0) {
+		page(s);
+		respond(s, HTML, 200);
+	} else if (strcmp(path, "/health") == 0) {
+		int status = health(s);
+
+		respond(s, TEXT, status);
+	} else {
+		put(s, "not found\n");
+		respond(s, TEXT, 404);
+	}
+}
+
+static enum mog_next status_step(struct mog_conn *conn, int revents)
+{
+	struct status_req *s = conn->req;
+	ssize_t n;
+
+	for (;;) {
+		if (s == NULL) {
+			if (conn->rlen == 0 && (mog_shutting_down || !(revents & EV_READ)))
+				return mog_shutting_down ? MOG_NEXT_CLOSE : MOG_NEXT_READ;
+			s = xzalloc(sizeof(*s));
+			mog_http_req_init(&s->req);
+			conn->req = s;
+		}
+		if (s->sending) {
+			while (s->ooff < s->olen) {
+				n = send(conn->io.fd, s->out + s->ooff, s->olen - s->ooff,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+				if (n > 0)
+					s->ooff += (size_t)n;
+				else if (n < 0 && errno == EAGAIN)
+					return MOG_NEXT_WRITE;
+				else if (n < 0 && errno == EINTR)
+					continue;
+				else
+					return MOG_NEXT_CLOSE;
+			}
+			if (!s->keep)
+				return MOG_NEXT_CLOSE;
+			free(s->out);
+			free(s);
+			conn->req = s = NULL;
+			revents = 0;
+			if (conn->rlen == 0)
+				return mog_shutting_down ? MOG_NEXT_CLOSE : MOG_NEXT_READ;
+			continue;
+		}
+		if (conn->rlen > 0) {
+			switch (mog_http_parse(&s->req, conn->rbuf, conn->rlen)) {
+			case MOG_PARSE_DONE:
+				build(s, conn);
+				continue;
+			case MOG_PARSE_ERROR:
+				s->keep = false;
+				s->ocap = 64;
+				s->out = xmalloc(s->ocap);
+				s->olen = 0;
+				mog_conn_consume(conn, conn->rlen);
+				respond(s, TEXT, 400);
+				continue;
+			case MOG_PARSE_AGAIN:
+				break;
+			}
+		}
+		if (conn->eof)
+			return MOG_NEXT_CLOSE;
+		n = mog_conn_read(conn, MOG_HEAD_MAX + 1);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return MOG_NEXT_READ;
+		return MOG_NEXT_CLOSE;
+	}
+}
+
+static void status_release(struct mog_conn *conn)
+{
+	struct status_req *s = conn->req;
+
+	free(s->out);
+}
+
+void mog_status_start(struct mog_conn *conn)
+{
+	conn->kind = MOG_CONN_STATUS;
+	conn->step = status_step;
+	conn->release = status_release;
+	mog_conn_next(conn, MOG_NEXT_READ);
+}

@@ -1,0 +1,157 @@
+# 81-fault-stall.t: a hung disk (every open under dev1 takes 2 s, injected by
+# test/fault/faultshim.c) must not delay GETs on dev2, the sideband or `watch` rounds
+# (OPERATIONS.md 11.1; doc/design.md "one rule").
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time sleep);
+use TestDaemon;
+
+# ---- the shim (same helpers in 80-fault-enospc.t) ----
+sub shim_skip_reason {
+	my $shim = $ENV{FAULTSHIM} // '';
+	return 'FAULTSHIM is not set (run through make check)' if $shim eq '';
+	return "$shim is not built (make check builds it)" unless -f $shim;
+	my $bin = TestDaemon::binary();
+	my $ldd = `ldd '$bin' 2>/dev/null` // '';
+	my $image = TestDaemon::slurp($bin) // '';
+	return 'daemon built with sanitizers: ASan must be the first library, LD_PRELOAD '
+	     . 'of the shim conflicts with it' if $ldd =~ /libasan/ || index($image, '__asan_init') >= 0;
+	return undef;
+}
+my $why = shim_skip_reason();
+$why //= 'latency comparison is meaningless under valgrind' if TestDaemon::valgrind();
+plan skip_all => $why if $why;
+
+my $STALL_MS = 2000;
+my $fault_file = TestDaemon::new_tmpdir() . '/faults';
+my $d = TestDaemon->start(devices => [1, 2],
+			  env => { LD_PRELOAD => $ENV{FAULTSHIM}, MOG_FAULT_FILE => $fault_file,
+				   MOG_FAULT_VERBOSE => 1 });
+my $gen = 0;
+
+sub mgmt_line {
+	my ($req, $s) = @_;
+	my $own = !$s;
+	$s //= $d->connect('mgmt');
+	TestDaemon::write_all($s, $req);
+	my $buf = TestDaemon::rbuf($s);
+	my $deadline = time + 5;
+	while (index($$buf, "\n") < 0) {
+		last if !TestDaemon::fill($s, $deadline);
+	}
+	my $i = index($$buf, "\n");
+	my $line = $i < 0 ? undef : substr($$buf, 0, $i + 1, '');
+	close $s if $own;
+	return $line;
+}
+
+# Replace the shim's settings (atomically) and wait until the daemon has loaded them.
+sub set_faults {
+	my (%kv) = @_;
+	my $id = 'g' . ++$gen;
+	open(my $fh, '>', "$fault_file.new") or die "$fault_file.new: $!";
+	print $fh map { "MOG_FAULT_$_=$kv{$_}\n" } sort keys %kv;
+	print $fh "MOG_FAULT_ID=$id\n";
+	close $fh or die "$fault_file.new: $!";
+	rename("$fault_file.new", $fault_file) or die "rename $fault_file: $!";
+	my $ok = TestDaemon::poll_until(sub {
+		mgmt_line("size /dev2/probe\r\n");	# any request makes the shim look
+		$d->stderr =~ /loaded \Q$fault_file\E: .* id=\Q$id\E$/m;
+	}, 5);
+	BAIL_OUT("the daemon never loaded fault settings $id: " . $d->stderr) unless $ok;
+}
+
+my $N = 200;
+$d->write_file(sprintf('dev2/f%03d', $_), "f$_" . ('.' x 100)) for 0 .. $N - 1;
+$d->write_file("dev1/s$_", "stalled $_") for 0 .. 19;
+
+# $N sequential GETs of small dev2 files on one keep-alive connection: (p99 in s, all 200?)
+sub dev2_p99 {
+	my $s = $d->connect('http');
+	my (@lat, $bad);
+	for my $i (0 .. $N - 1) {
+		my $t0 = time;
+		TestDaemon::write_all($s, sprintf("GET /dev2/f%03d HTTP/1.1\r\nHost: t\r\n\r\n", $i));
+		my $r = TestDaemon::read_response($s, timeout => 5);
+		push @lat, time - $t0;
+		$bad++ unless $r && $r->{status} == 200 && $r->{body} eq "f$i" . ('.' x 100);
+	}
+	close $s;
+	@lat = sort { $a <=> $b } @lat;
+	return ($lat[int(0.99 * $N) - 1], !$bad);
+}
+
+# answered = a response (or EOF) is readable without waiting
+sub readable {
+	my ($s) = @_;
+	return 1 if length ${ TestDaemon::rbuf($s) };
+	my $rin = '';
+	vec($rin, fileno($s), 1) = 1;
+	return select(my $rout = $rin, undef, undef, 0) > 0;
+}
+
+dev2_p99();				# warm-up: page cache, first connections
+my ($base, $base_ok) = dev2_p99();
+ok($base_ok, "stall: dev2 GETs before the stall → 200 (p99 " . sprintf('%.2f ms', $base * 1e3) . ')');
+
+set_faults(PATH => '/dev1/', CALLS => 'open,openat,openat2', DELAY_MS => $STALL_MS);
+my $t_fire = time;
+my @stalled;
+for my $i (0 .. 19) {
+	my $s = $d->connect('http');
+	TestDaemon::write_all($s, "GET /dev1/s$i HTTP/1.1\r\nHost: t\r\n\r\n");
+	push @stalled, $s;
+}
+# every dev1 pool thread (10 by default) is asleep in open(); the shim logs before sleeping
+my $asleep = 0;
+TestDaemon::poll_until(sub { $asleep = () = $d->stderr =~ /openat2? #\d+: delay/g; $asleep >= 10 }, 2);
+ok($asleep >= 10, "stall: the dev1 pool is stalled ($asleep threads asleep in open)");
+
+my ($during, $during_ok) = dev2_p99();
+ok($during_ok, 'stall: dev2 GETs during the dev1 stall → 200');
+my $limit = 1.5 * $base + 0.020;
+ok($during <= $limit, sprintf('stall: dev2 GET p99 during the stall %.2f ms <= 1.5 × %.2f ms + 20 ms',
+			       $during * 1e3, $base * 1e3));
+
+{
+	my $t0 = time;
+	is(mgmt_line("size /dev2/f000\r\n"), "/dev2/f000 " . (2 + 100) . "\r\n",
+	   'stall: sideband size /dev2/f000 answered during the stall');
+	ok(time - $t0 < 1, sprintf('stall: … within 1 s (%.0f ms)', (time - $t0) * 1e3));
+}
+{
+	my $w = $d->connect('mgmt');
+	my $t0 = time;
+	TestDaemon::write_all($w, "watch\r\n");
+	my $buf = TestDaemon::rbuf($w);
+	my $deadline = $t0 + 3;
+	while ($$buf !~ /(?:^|\n)\.\n/) {
+		last if !TestDaemon::fill($w, $deadline);
+	}
+	like($$buf, qr/^(?:\d+\t[^\n]*\n)*\.\n/, 'stall: a watch round arrives during the stall');
+	like($$buf, qr/^1\t/m, 'stall: … and lists dev1');
+	ok(time - $t0 < 3, sprintf('stall: … within 3 s (%.0f ms)', (time - $t0) * 1e3));
+	close $w;
+}
+my $pending = grep { !readable($_) } @stalled;
+ok($pending > 0, "stall: the dev1 stall was still in effect after these checks ($pending of 20 "
+		 . sprintf('GETs unanswered, %.2f s after firing)', time - $t_fire));
+
+# after the stall every dev1 GET completes
+set_faults();
+my $ok = 0;
+for my $i (0 .. 19) {
+	my $r = TestDaemon::read_response($stalled[$i], timeout => 15);
+	$ok++ if $r && $r->{status} == 200 && $r->{body} eq "stalled $i";
+	close $stalled[$i];
+}
+is($ok, 20, 'stall: after the stall all 20 dev1 GETs complete with 200');
+ok(time - $t_fire >= $STALL_MS / 1e3 * 0.9, 'stall: … and they did wait for the stalled disk');
+{
+	my $r = $d->roundtrip("GET /dev1/s0 HTTP/1.1\r\nHost: t\r\n\r\n");
+	is($r && $r->{status}, 200, 'stall: dev1 serves normally once the disk recovers');
+}
+is($d->stop('QUIT'), 0, 'daemon exits 0 after the stall');
+
+done_testing();
