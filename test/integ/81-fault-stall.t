@@ -154,4 +154,40 @@ ok(time - $t_fire >= $STALL_MS / 1e3 * 0.9, 'stall: … and they did wait for th
 }
 is($d->stop('QUIT'), 0, 'daemon exits 0 after the stall');
 
+# --io-deadline (evmogstored(8)): with one thread per device and a 2 s stall, work queued
+# behind the stalled open for more than 1 s is refused instead of piling up.
+$fault_file .= '2';
+$d = TestDaemon->start(devices => [1, 2], args => ['--threads=1', '--io-deadline=1'],
+		       env => { LD_PRELOAD => $ENV{FAULTSHIM}, MOG_FAULT_FILE => $fault_file,
+				MOG_FAULT_VERBOSE => 1 });
+$d->write_file("dev1/s$_", "stalled $_") for 0 .. 1;
+$d->write_file('dev2/f', 'dev2');
+set_faults(PATH => '/dev1/s0', CALLS => 'open,openat,openat2', DELAY_MS => $STALL_MS);
+{
+	my $first = $d->connect('http');
+	TestDaemon::write_all($first, "GET /dev1/s0 HTTP/1.1\r\nHost: t\r\n\r\n");
+	TestDaemon::poll_until(sub { $d->stderr =~ /openat2? #\d+: delay/ }, 2);
+	my $queued = $d->connect('http');
+	TestDaemon::write_all($queued, "GET /dev1/s1 HTTP/1.1\r\nHost: t\r\n\r\n");
+	my $m = $d->connect('mgmt');
+	TestDaemon::write_all($m, "MD5 /dev1/s1\r\n");
+	my $r = $d->roundtrip("GET /dev2/f HTTP/1.1\r\nHost: t\r\n\r\n", timeout => 1);
+	ok($r && $r->{status} == 200, 'deadline: dev2 is served at once while dev1 is stalled');
+	$r = TestDaemon::read_response($queued, timeout => 10);
+	is($r && $r->{status}, 503, 'deadline: a GET queued behind the stalled dev1 longer than '
+				     . '--io-deadline → 503');
+	is(mgmt_line('', $m), "ERROR: /dev1/s1 timed out waiting for its device\r\n",
+	   'deadline: a sideband MD5 queued as long → ERROR … timed out waiting for its device');
+	$r = TestDaemon::read_response($first, timeout => 10);
+	ok($r && $r->{status} == 200 && $r->{body} eq 'stalled 0',
+	   'deadline: the request already started is never cut short → 200');
+	close $_ for $first, $queued, $m;
+}
+set_faults();
+{
+	my $r = $d->roundtrip("GET /dev1/s1 HTTP/1.1\r\nHost: t\r\n\r\n");
+	is($r && $r->{status}, 200, 'deadline: dev1 serves normally once the disk recovers');
+}
+is($d->stop('QUIT'), 0, 'daemon with --io-deadline exits 0');
+
 done_testing();
