@@ -66,6 +66,12 @@ static int walk_open(int dir_fd, const char *rel, int flags, mode_t mode)
 			if (fd < 0 && errno == ENOTDIR &&
 			    fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 				errno = ELOOP;
+			/* O_PATH|O_NOFOLLOW opens the symlink itself instead of failing */
+			if (fd >= 0 && (flags & O_PATH) && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+				close(fd);
+				fd = -1;
+				errno = ELOOP;
+			}
 			break;
 		}
 		fd = open_dir_comp(cur, comp, false);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sanitizer/asan_interface.h>	/* the POISON macros are no-ops without ASan */
 
 /* An invariant: unlike assert() it survives NDEBUG, and libFuzzer saves the input. */
 #define CHECK(cond) do { \
@@ -52,6 +53,46 @@ static inline uint32_t fuzz_seed(const uint8_t *data, size_t n)
 	for (i = 0; i < n && i < 64; i++)
 		h = (h ^ data[i]) * 16777619u;
 	return h ^ (uint32_t)n;
+}
+
+/*
+ * The bytes of buf[0..n) a parser may look at: everything outside the
+ * window [a, b) is poisoned, so ASan reports a parser that reads past the
+ * length it was given or (streaming parsers) re-reads bytes it was fed
+ * earlier.  Windows only move forward, in O(distance moved).  ASan poisons
+ * in 8-byte granules and errs on the side of fewer reports, never false ones.
+ */
+struct fuzz_win {
+	const char *buf;
+	size_t n, a, b;
+};
+
+static inline void win_init(struct fuzz_win *w, const char *buf, size_t n)
+{
+	w->buf = buf;
+	w->n = n;
+	w->a = w->b = 0;
+	ASAN_POISON_MEMORY_REGION(buf, n);
+}
+
+static inline void win_move(struct fuzz_win *w, size_t a, size_t b)
+{
+	size_t pe, us;
+
+	CHECK(a >= w->a && b >= w->b && a <= b && b <= w->n);
+	pe = a < w->b ? a : w->b;	/* poison [w->a, pe): left the window */
+	if (pe > w->a)
+		ASAN_POISON_MEMORY_REGION(w->buf + w->a, pe - w->a);
+	us = w->b > a ? w->b : a;	/* unpoison [us, b): entered it */
+	if (b > us)
+		ASAN_UNPOISON_MEMORY_REGION(w->buf + us, b - us);
+	w->a = a;
+	w->b = b;
+}
+
+static inline void win_done(struct fuzz_win *w)
+{
+	ASAN_UNPOISON_MEMORY_REGION(w->buf, w->n);
 }
 
 #endif /* MOG_FUZZ_H */

@@ -253,6 +253,53 @@ sub upgraded {
 	ok(refused($h), 'S259 nothing listens on H afterwards');
 }
 
+sub fd_count {
+	my ($pid) = @_;
+	opendir(my $dh, "/proc/$pid/fd") or return -1;
+	my $n = grep { !/^\.\.?$/ } readdir $dh;
+	return $n;
+}
+
+# The root of the load test below, made deterministic: connections the old process has
+# accepted whose complete request is already waiting in the socket when SIGQUIT arrives are
+# answered (OPERATIONS.md 12.4: a request in progress finishes).  Dropping them loses requests
+# during an upgrade that the new process would otherwise have served.
+{
+	my $F = "$tmp/race.pid";
+	my ($h, $m) = (TestDaemon::free_port(), TestDaemon::free_port());
+	my ($rc, $old) = launch($F, $h, $m);
+	is($rc, 0, '9.3 pending requests: daemonized with --pidfile');
+	signal('USR2', $old);
+	my $new = upgraded($F, $old);
+	ok($new, '9.3 pending requests: new process up');
+	signal('STOP', $old);
+	ok(TestDaemon::poll_until(sub { get_ok($h) }, TestDaemon::slow(5)), '9.3 pending requests: the new process serves');
+	signal('CONT', $old);
+	signal('STOP', $new);	# from here on only the old process accepts
+	my $N = 10;
+	my $base = fd_count($old);
+	my @s = map {
+		IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $h, Proto => 'tcp')
+			// die "connect: $!"
+	} 1 .. $N;
+	ok(TestDaemon::poll_until(sub { fd_count($old) >= $base + $N }, TestDaemon::slow(5)),
+	   "9.3 pending requests: the old process accepted $N connections");
+	signal('STOP', $old);
+	TestDaemon::write_all($_, "GET /dev1/f HTTP/1.0\r\n\r\n") for @s;	# waiting in the sockets
+	signal('QUIT', $old);
+	signal('CONT', $old);
+	ok(TestDaemon::poll_until(sub { !running($old) }, TestDaemon::slow(10)), '9.3 pending requests: old process exits');
+	signal('CONT', $new);
+	my $answered = grep {
+		my $r = TestDaemon::read_response($_, timeout => TestDaemon::slow(5));
+		$r && ($r->{status} // 0) == 200 && $r->{body} eq 'hello';
+	} @s;
+	is($answered, $N, "9.3 pending requests: all $N requests received before SIGQUIT are answered");
+	close $_ for @s;
+	ok(mgmt_send($m, "shutdown\r\n"), '9.3 pending requests: sideband shutdown');
+	ok(TestDaemon::poll_until(sub { !running($new) }, TestDaemon::slow(10)), '9.3 pending requests: new process stops');
+}
+
 # Children for the load test: run $code, which returns a report line.
 sub child {
 	my ($code) = @_;
