@@ -160,6 +160,7 @@ static enum mog_next finish(struct mog_http *h)
 	bool keep = h->keep;
 
 	account(h);
+	conn->fresh = false;
 	mog_dev_account(h->dev, h->job.err);
 	mog_http_put_release(h);
 	free(h);
@@ -231,6 +232,21 @@ static enum mog_next dispatch(struct mog_http *h)
 	return h->state == HTTP_JOB ? MOG_NEXT_JOB : flush(h);
 }
 
+/*
+ * Shutdown and nothing buffered: bytes may have arrived that the loop has not
+ * seen yet, and a connection that has not sent its first request yet (a
+ * client that just connected, e.g. to the old process of an upgrade) gets a
+ * second to send it before it is closed.
+ */
+static enum mog_next shutdown_idle(struct mog_conn *conn)
+{
+	if (!conn->eof && mog_conn_read(conn, HTTP_RBUF_MAX) > 0)
+		return NEXT_REQUEST;
+	if (conn->fresh && !conn->eof && ev_now(mog_loop) - conn->last_io < 1.0)
+		return MOG_NEXT_READ;	/* the sweep closes it once the second is up */
+	return MOG_NEXT_CLOSE;
+}
+
 static enum mog_next read_head(struct mog_http *h)
 {
 	struct mog_conn *conn = h->conn;
@@ -264,10 +280,10 @@ static enum mog_next read_head(struct mog_http *h)
 	}
 	if (conn->rlen == 0) {
 		/* idle between requests: hold no request state */
-		if (mog_shutting_down)
-			return MOG_NEXT_CLOSE;
 		free(h);
 		conn->req = NULL;
+		if (mog_shutting_down)
+			return shutdown_idle(conn);
 	}
 	return MOG_NEXT_READ;
 }
@@ -297,15 +313,13 @@ static enum mog_next step_once(struct mog_conn *conn, int revents)
 
 	if (h == NULL) {
 		if (conn->rlen == 0 && mog_shutting_down)
-			return MOG_NEXT_CLOSE;		/* idle at shutdown */
+			return shutdown_idle(conn);	/* idle at shutdown */
 		if (conn->rlen == 0 && !(revents & EV_READ))
 			return MOG_NEXT_READ;
 		h = http_new(conn);
 	}
 	switch (h->state) {
 	case HTTP_HEAD:
-		if (mog_shutting_down && conn->rlen == 0 && !(revents & EV_READ))
-			return MOG_NEXT_CLOSE;
 		return read_head(h);
 	case HTTP_SEND:
 		return flush(h);

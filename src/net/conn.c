@@ -66,6 +66,7 @@ struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind)
 	struct mog_conn *conn = xzalloc(sizeof(*conn));
 
 	conn->kind = (unsigned char)kind;
+	conn->fresh = true;
 	conn->last_io = ev_now(mog_loop);
 	ev_io_init(&conn->io, on_conn_io, fd, EV_READ);
 	conn->next = conns;
@@ -188,6 +189,9 @@ static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 		if (conn->req && !conn->job_out && conn->timeout &&
 		    now - conn->last_io > slow_timeout)
 			mog_conn_next(conn, conn->timeout(conn));
+		else if (mog_shutting_down && conn->req == NULL && !conn->job_out &&
+			 now - conn->last_io >= 1.0)
+			mog_conn_free(conn);	/* its grace at shutdown is over */
 	}
 }
 

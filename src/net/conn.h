@@ -27,6 +27,7 @@ struct mog_conn {
 	unsigned char kind;		/* enum mog_conn_kind */
 	bool job_out;			/* a pool thread owns the connection */
 	bool eof;			/* the peer shut down its write side */
+	bool fresh;			/* no request completed on it yet */
 };
 
 /* Take ownership of the accepted socket fd (closed by mog_conn_free).  Loop thread. */

@@ -109,8 +109,9 @@ for my $n (@DEVS) {
 	is(scalar @td, 13, "dev$n row has 13 cells");
 	$row{$n} = \@td;
 	is($td[0], "dev$n", "dev$n: first cell names the device");
-	like($td[1], qr{^<span class="bar"><span class="fill(?: hot)?" style="display:block;width:(\d+)%">}
-		     . qr{</span></span> (\d+)%$}, "dev$n: usage bar and percent");
+	my $bar = '<span class="bar"><span class="fill(?: hot)?" style="display:block;width:(\d+)%">'
+		. '</span></span> (\d+)%';
+	like($td[1], qr{^$bar$}, "dev$n: usage bar and percent");
 	my ($w, $pct) = $td[1] =~ /width:(\d+)%.* (\d+)%$/;
 	is($w, ($pct // 0) > 100 ? 100 : $pct, "dev$n: bar width is the percent (at most 100)");
 	like($td[2], qr/^\d+\.\d GiB$/, "dev$n: used in GiB");
