@@ -24,7 +24,34 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static char *buf;
 static size_t len;
 static bool reopen;
+static size_t reopen_at;		/* bytes of buf queued before the reopen was asked for */
 static unsigned long dropped;
+
+static void write_out(const char *out, size_t n)
+{
+	if (to_syslog) {
+		const char *line = out, *nl;
+
+		while ((nl = memchr(line, '\n', n - (size_t)(line - out))) != NULL) {
+			syslog(LOG_INFO, "%.*s", (int)(nl - line), line);
+			line = nl + 1;
+		}
+		return;
+	}
+	if (fd >= 0) {
+		size_t off = 0;
+
+		while (off < n) {
+			ssize_t w = write(fd, out + off, n - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;	/* a full log disk loses lines, never requests */
+			off += (size_t)w;
+		}
+	}
+}
 
 static int open_dest(void)
 {
@@ -38,7 +65,7 @@ static int open_dest(void)
 static void *writer_main(void *arg)
 {
 	char *out = NULL;
-	size_t n;
+	size_t n, split;
 
 	pthread_setname_np(pthread_self(), "accesslog");
 	for (;;) {
@@ -52,41 +79,25 @@ static void *writer_main(void *arg)
 		buf = xmalloc(BUF_MAX);
 		len = 0;
 		want_reopen = reopen;
+		split = reopen_at;
 		reopen = false;
 		pthread_mutex_unlock(&lock);
 
-		if (n > 0) {
-			if (to_syslog) {
-				char *line = out, *nl;
+		if (!want_reopen || to_syslog) {
+			write_out(out, n);
+		} else {
+			/* lines queued before the SIGHUP belong to the rotated file */
+			int nfd;
 
-				while ((nl = memchr(line, '\n', n - (size_t)(line - out))) != NULL) {
-					syslog(LOG_INFO, "%.*s", (int)(nl - line), line);
-					line = nl + 1;
-				}
-			} else if (fd >= 0) {
-				size_t off = 0;
-
-				while (off < n) {
-					ssize_t w = write(fd, out + off, n - off);
-
-					if (w < 0 && errno == EINTR)
-						continue;
-					if (w <= 0)
-						break;	/* a full log disk loses lines, never requests */
-					off += (size_t)w;
-				}
-			}
-		}
-		free(out);
-		if (want_reopen && !to_syslog) {
-			int nfd = open_dest();
-
-			if (nfd >= 0) {
+			write_out(out, split);
+			if ((nfd = open_dest()) >= 0) {
 				if (fd >= 0)
 					close(fd);
 				fd = nfd;
 			}
+			write_out(out + split, n - split);
 		}
+		free(out);
 	}
 	return NULL;
 }
@@ -144,11 +155,23 @@ void mog_accesslog(const char *peer, const char *method, const char *path, int s
 	pthread_mutex_unlock(&lock);
 }
 
+unsigned long mog_accesslog_dropped(void)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&lock);
+	n = dropped;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
 void mog_accesslog_reopen(void)
 {
 	if (dest == NULL)
 		return;
 	pthread_mutex_lock(&lock);
+	if (!reopen)
+		reopen_at = len;
 	reopen = true;
 	pthread_cond_signal(&cond);
 	pthread_mutex_unlock(&lock);

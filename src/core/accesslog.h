@@ -19,6 +19,9 @@ bool mog_accesslog_on(void);
 void mog_accesslog(const char *peer, const char *method, const char *path, int status,
 		   unsigned long long bytes, double seconds);
 
+/* Lines dropped because the writer fell behind.  Any thread. */
+unsigned long mog_accesslog_dropped(void);
+
 /* Reopen the file (log rotation, SIGHUP).  Loop thread. */
 void mog_accesslog_reopen(void);
 

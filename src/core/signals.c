@@ -29,7 +29,7 @@ static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
 void mog_signals_init(void (*on_quit_fn)(void), void (*on_upgrade)(void), void (*on_hup_fn)(void))
 {
 	static const int quits[3] = { SIGQUIT, SIGTERM, SIGINT };
-	static const int ignored[] = { SIGPIPE, SIGHUP, SIGUSR1, SIGWINCH };
+	static const int ignored[] = { SIGPIPE, SIGUSR1, SIGWINCH };
 	struct sigaction sa;
 	size_t i;
 
@@ -44,6 +44,10 @@ void mog_signals_init(void (*on_quit_fn)(void), void (*on_upgrade)(void), void (
 		ev_signal_start(mog_loop, &quit_w[i]);
 		ev_unref(mog_loop);	/* signal watchers alone do not keep the loop alive */
 	}
+	/* SIGHUP: ignored, unless it has a use; never ignore it first, which
+	 * would discard one that arrived while it was blocked at startup */
+	if (!on_hup_fn)
+		sigaction(SIGHUP, &sa, NULL);
 	if (on_hup_fn) {
 		hup_cb = on_hup_fn;
 		ev_signal_init(&hup_w, on_hup, SIGHUP);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "xalloc.h"
+#include "../core/accesslog.h"
 #include "../core/metrics.h"
 #include "../dev/dev.h"
 #include "../mgmt/mgmt.h"
@@ -155,6 +156,11 @@ static void metrics(struct status_req *s)
 	for (a = 0; a < MOG_C_NCMDS; a++)
 		put(s, "evmogstored_sideband_commands_total{command=\"%s\"} %llu\n",
 		    mog_metric_cmd_names[a], m->sideband_commands[a]);
+	if (mog_accesslog_on())
+		put(s, "# HELP evmogstored_accesslog_dropped_lines_total Access log lines dropped "
+		       "because the log disk fell behind.\n"
+		       "# TYPE evmogstored_accesslog_dropped_lines_total counter\n"
+		       "evmogstored_accesslog_dropped_lines_total %lu\n", mog_accesslog_dropped());
 	put(s, "# HELP evmogstored_fsck_queue_length fsck digests waiting for their filesystem.\n"
 	       "# TYPE evmogstored_fsck_queue_length gauge\n"
 	       "evmogstored_fsck_queue_length %zu\n", mog_mgmt_fsck_queued());
@@ -231,6 +237,15 @@ static void html_escape_put(struct status_req *s, const char *t)
 	}
 }
 
+/* A latency quantile as "1.0 ms", or "-" with no data. */
+static const char *ms(char *buf, const struct mog_hist *h, double q)
+{
+	if (h->n == 0)
+		return "-";
+	snprintf(buf, 16, "%.1f ms", mog_hist_quantile(h, q) * 1e3);
+	return buf;
+}
+
 static void page(struct status_req *s)
 {
 	size_t ndevs, i;
@@ -242,7 +257,7 @@ static void page(struct status_req *s)
 	put(s, "</title><style>"
 	       "body{font:14px sans-serif;margin:1.5em;color:#222}"
 	       "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
-	       "text-align:right}th{background:#f4f4f4}td.l{text-align:left}"
+	       "text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}"
 	       ".bar{width:160px;height:12px;background:#eee;display:inline-block;vertical-align:middle}"
 	       ".fill{height:12px;background:#4a8}.hot{background:#d84}"
 	       ".failing{color:#b00;font-weight:bold}"
@@ -263,18 +278,17 @@ static void page(struct status_req *s)
 		unsigned long long errs = d->metrics.errors[0] + d->metrics.errors[1] +
 					  d->metrics.errors[2] + d->metrics.errors[3];
 		unsigned pct = total ? (unsigned)((used * 100 + total - 1) / total) : 0;
+		char q[4][16];
 
 		put(s, "<tr id=\"dev%u\"><td class=\"l\">dev%u</td><td class=\"l\">"
 		       "<span class=\"bar\"><span class=\"fill%s\" style=\"display:block;width:%u%%\">"
 		       "</span></span> %u%%</td><td>%.1f GiB</td><td>%.1f GiB</td><td>%s</td>"
-		       "<td>%.1f ms</td><td>%.1f ms</td><td>%.1f ms</td><td>%.1f ms</td>"
+		       "<td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
 		       "<td>%u</td><td>%u/%u</td><td>%llu</td><td class=\"l%s\">%s</td></tr>\n",
 		    d->devid, d->devid, pct >= 90 ? " hot" : "", pct > 100 ? 100 : pct, pct,
 		    used / 1048576.0, total / 1048576.0, d->util,
-		    mog_hist_quantile(&d->metrics.latency[0], 0.5) * 1e3,
-		    mog_hist_quantile(&d->metrics.latency[0], 0.99) * 1e3,
-		    mog_hist_quantile(&d->metrics.latency[1], 0.5) * 1e3,
-		    mog_hist_quantile(&d->metrics.latency[1], 0.99) * 1e3,
+		    ms(q[0], &d->metrics.latency[0], 0.5), ms(q[1], &d->metrics.latency[0], 0.99),
+		    ms(q[2], &d->metrics.latency[1], 0.5), ms(q[3], &d->metrics.latency[1], 0.99),
 		    d->pool.queued, d->pool.busy, d->pool.nthreads, errs,
 		    d->failing ? " failing" : "", d->failing ? "failing" : "ok");
 	}

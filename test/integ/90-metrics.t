@@ -371,6 +371,30 @@ is($r->{headers}{connection}, 'keep-alive', 'HTTP/1.1 scrape keeps the connectio
 ok(!$r->{incomplete}, 'complete response');
 is_deeply($err, [], 'first scrape passes the strict format checker')
 	or diag(join("\n", @$err) . "\n--- body:\n$r->{body}");
+# ... and rejects the real scrape broken in typical ways
+{
+	my $b = $r->{body};
+	my @mut = (
+		['+Inf bucket removed', sub { $_[0] =~ s/^evmogstored_device_request_duration_seconds_bucket\{[^\n]*le="\+Inf"\} \d+\n//m }],
+		['a sample moved to the end', sub { $_[0] =~ s/^(evmogstored_device_total_bytes\{[^\n]*\n)//m && ($_[0] .= $1) }],
+		['a TYPE line repeated', sub { $_[0] =~ s/^(# TYPE evmogstored_uptime_seconds gauge\n)/$1$1/m }],
+		['a cumulative count lowered', sub { $_[0] =~ s/^(evmogstored_device_fsync_duration_seconds_bucket\{[^\n]*le="\+Inf"\}) 0$/$1 -1/m }],
+		['a label value with a bare quote', sub { $_[0] =~ s/device="dev1"/device="de"v1"/ }],
+		['a value with a comma', sub { $_[0] =~ s/^(evmogstored_uptime_seconds) (\d+)\.(\d+)$/$1 $2,$3/m }],
+		['HELP dropped', sub { $_[0] =~ s/^# HELP process_open_fds [^\n]*\n//m }],
+	);
+	my @missed;
+	for my $m (@mut) {
+		my $x = $b;
+		if (!$m->[1]->($x)) {
+			push @missed, "$m->[0] (mutation did not apply)";
+			next;
+		}
+		my ($e) = check_exposition($x);
+		push @missed, $m->[0] unless @$e;
+	}
+	is_deeply(\@missed, [], 'checker rejects the real scrape broken in ' . scalar(@mut) . ' ways');
+}
 SKIP: {
 	skip 'promtool not installed (/usr/bin/promtool; Debian package prometheus)', 1 unless $PROMTOOL;
 	my ($pst, $out) = promtool($r->{body});
@@ -528,10 +552,10 @@ sub http {
 	$got += length($r->{raw}) if $r;
 	return $r;
 }
-http("GET /dev1/a.fid HTTP/1.1\r\nHost: x\r\n\r\n", 200, "GET #$_ /dev1/a.fid") for 1 .. 3;
+http("GET /dev1/a.fid HTTP/1.1\r\nHost: x\r\n\r\n", 200, "GET $_ of 3 /dev1/a.fid") for 1 .. 3;
 http("GET /dev1/missing.fid HTTP/1.1\r\nHost: x\r\n\r\n", 404, 'GET /dev1/missing.fid');
 http("PUT /dev1/p$_.fid HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde", 201,
-     "PUT #$_ of 5 bytes") for 1 .. 2;
+     "PUT $_ of 2, 5 bytes") for 1 .. 2;
 http("DELETE /dev1/p1.fid HTTP/1.1\r\nHost: x\r\n\r\n", 204, 'DELETE /dev1/p1.fid');
 my $m = $d->connect('mgmt');
 TestDaemon::write_all($m, "MD5 /dev1/a.fid\r\n");

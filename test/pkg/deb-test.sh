@@ -39,15 +39,16 @@ had_user=no
 had_docroot=no
 default_saved=
 installed=no
+main_pid=$BASHPID
 cleanup() {
 	local p
+	[ "$BASHPID" = "$main_pid" ] || return 0	# never from a subshell
 	for p in $pids; do
 		kill -KILL "$p" 2>/dev/null
 	done
-	if [ -n "$default_saved" ] && [ -f "$default_saved" ]; then
-		cp -p "$default_saved" /etc/default/evmogstored 2>/dev/null
-	fi
 	if [ "$installed" = yes ]; then
+		[ -n "$default_saved" ] && [ -f "$default_saved" ] &&
+			cp -p "$default_saved" /etc/default/evmogstored 2>/dev/null
 		/etc/init.d/evmogstored stop >/dev/null 2>&1
 		dpkg -P evmogstored >/dev/null 2>&1
 	fi
@@ -199,13 +200,14 @@ wait_port() {	# wait_port PORT [PID]: until 127.0.0.1:PORT accepts (10 s)
 }
 wait_exit() {	# wait_exit PID [KILLPID]: wait for a child of this shell, status in $st;
 		# SIGKILL to KILLPID (default PID) after 60 s
-	local timer
-	(sleep 60; kill -KILL "${2:-$1}") >/dev/null 2>&1 &
-	timer=$!
+	local i
+	for i in $(seq 1 600); do
+		kill -0 "$1" 2>/dev/null || break
+		[ "$i" = 600 ] && kill -KILL "${2:-$1}" 2>/dev/null
+		sleep 0.1
+	done
 	wait "$1"
 	st=$?
-	kill "$timer" 2>/dev/null
-	wait "$timer" 2>/dev/null
 }
 daemon_pid() {	# the process runuser started (runuser forks, unless it execs)
 	local i p
@@ -304,7 +306,7 @@ t "sd_notify: READY=1 with MAINPID=$dpid" sh -c "grep -qx READY=1 '$tmp/notify.l
 t "PUT then GET 100 kB on the test docroot" put_get "$hp" /dev1/0/000/000/0000000001.fid
 t "stored file is owned by $unit_user" \
 	sh -c "[ \"\$(stat -c %U '$tmp/b/dev1/0/000/000/0000000001.fid')\" = '$unit_user' ]"
-t "sideband answers size" sh -c "exec 3<>/dev/tcp/127.0.0.1/$mp &&
+t "sideband answers size" bash -c "exec 3<>/dev/tcp/127.0.0.1/$mp &&
 	printf 'size /dev1/0/000/000/0000000001.fid\r\n' >&3 &&
 	IFS= read -r -t 10 line <&3 && case \"\$line\" in *' 100000'*) exit 0 ;; *) exit 1 ;; esac"
 kill -QUIT "$dpid" 2>/dev/null
@@ -317,6 +319,8 @@ t "sd_notify: STOPPING=1" grep -qx STOPPING=1 "$tmp/notify.log"
 # (LISTEN_FDS=2, LISTEN_PID = the daemon's pid, descriptors 3 and 4 bound to the
 # addresses the configuration names; the kernel picks the ports)
 new_docroot "$tmp/c"
+mkdir "$tmp/cconf"	# the configuration is written by the unit's user
+chown "$unit_user:" "$tmp/cconf"
 runuser -u "$unit_user" -- perl -MIO::Socket::INET -MPOSIX=dup2 -e '
 	my ($conf, $docroot, @cmd) = @ARGV;
 	$^F = 10;	# no close-on-exec on the sockets
@@ -330,12 +334,12 @@ runuser -u "$unit_user" -- perl -MIO::Socket::INET -MPOSIX=dup2 -e '
 	fileno($s[1]) == 4 or dup2(fileno($s[1]), 4) or die "dup2: $!";
 	$ENV{LISTEN_FDS} = 2; $ENV{LISTEN_PID} = $$;
 	exec { $cmd[0] } @cmd, "--config=$conf" or die "exec: $!";' \
-	"$tmp/c.conf" "$tmp/c" "${base[@]}" \
+	"$tmp/cconf/c.conf" "$tmp/c" "${base[@]}" \
 	>"$tmp/c.out" 2>"$tmp/c.err" </dev/null &
 rpid=$!
 pids="$pids $rpid"
-for i in $(seq 1 100); do [ -s "$tmp/c.conf" ] && break; sleep 0.05; done
-hp=$(sed -n 's/^httplisten = 127.0.0.1://p' "$tmp/c.conf")
+for i in $(seq 1 100); do [ -s "$tmp/cconf/c.conf" ] && break; sleep 0.05; done
+hp=$(sed -n 's/^httplisten = 127.0.0.1://p' "$tmp/cconf/c.conf")
 if [ -n "$hp" ] && wait_port "$hp" "$rpid" && put_get "$hp" /dev1/0/000/000/0000000002.fid &&
 	grep -q "inherited 127.0.0.1:$hp on fd=3" "$tmp/c.err"; then
 	ok "socket activation (LISTEN_FDS): inherited sockets serve PUT/GET"
@@ -379,6 +383,7 @@ else
 	[ -n "$ipid" ] && kill -KILL "$ipid" 2>/dev/null
 fi
 cp -p "$default_saved" /etc/default/evmogstored
+default_saved=
 
 # ---- 32-33: remove, purge ----
 dpkg -r evmogstored >"$tmp/dpkg-r.log" 2>&1
