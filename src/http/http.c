@@ -371,11 +371,15 @@ static enum mog_next http_timeout(struct mog_conn *conn)
 	return MOG_NEXT_IDLE;
 }
 
+static const struct mog_conn_ops http_ops = {
+	.step = http_step,
+	.release = http_release,
+	.timeout = http_timeout,
+};
+
 void mog_http_start(struct mog_conn *conn, bool get_only)
 {
 	conn->kind = get_only ? MOG_CONN_HTTPGET : MOG_CONN_HTTP;
-	conn->step = http_step;
-	conn->release = http_release;
-	conn->timeout = http_timeout;
+	conn->ops = &http_ops;
 	mog_conn_next(conn, MOG_NEXT_READ);
 }

@@ -460,10 +460,14 @@ static void status_release(struct mog_conn *conn)
 	free(s->out);
 }
 
+static const struct mog_conn_ops status_ops = {
+	.step = status_step,
+	.release = status_release,
+};
+
 void mog_status_start(struct mog_conn *conn)
 {
 	conn->kind = MOG_CONN_STATUS;
-	conn->step = status_step;
-	conn->release = status_release;
+	conn->ops = &status_ops;
 	mog_conn_next(conn, MOG_NEXT_READ);
 }

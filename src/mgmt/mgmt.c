@@ -596,11 +596,15 @@ static enum mog_next mgmt_step(struct mog_conn *conn, int revents)
 	return next;
 }
 
+static const struct mog_conn_ops mgmt_ops = {
+	.step = mgmt_step,
+	.release = mgmt_release,
+};
+
 void mog_mgmt_start(struct mog_conn *conn)
 {
 	conn->kind = MOG_CONN_MGMT;
-	conn->step = mgmt_step;
-	conn->release = mgmt_release;
+	conn->ops = &mgmt_ops;
 	mog_conn_next(conn, MOG_NEXT_READ);
 }
 

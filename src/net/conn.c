@@ -18,7 +18,7 @@ static void on_conn_io(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct mog_conn *conn = mog_container_of(w, struct mog_conn, io);
 
-	mog_conn_next(conn, conn->step(conn, revents));
+	mog_conn_next(conn, conn->ops->step(conn, revents));
 }
 
 static void watch(struct mog_conn *conn, int events)
@@ -58,7 +58,7 @@ void mog_conn_resume(struct mog_conn *conn)
 {
 	conn->job_out = false;
 	conn->last_io = ev_now(mog_loop);	/* a job round trip means bytes moved */
-	mog_conn_next(conn, conn->step(conn, 0));
+	mog_conn_next(conn, conn->ops->step(conn, 0));
 }
 
 struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind)
@@ -82,7 +82,7 @@ ssize_t mog_conn_read(struct mog_conn *conn, size_t max)
 	ssize_t n;
 
 	if (conn->rlen >= conn->rcap) {
-		size_t cap = conn->rcap ? conn->rcap * 2 : 4096;
+		size_t cap = conn->rcap ? (size_t)conn->rcap * 2 : 4096;
 
 		if (cap > max)
 			cap = max;
@@ -91,13 +91,13 @@ ssize_t mog_conn_read(struct mog_conn *conn, size_t max)
 			return -1;
 		}
 		conn->rbuf = xrealloc(conn->rbuf, cap);
-		conn->rcap = cap;
+		conn->rcap = (uint32_t)cap;
 	}
 	do {
 		n = read(conn->io.fd, conn->rbuf + conn->rlen, conn->rcap - conn->rlen);
 	} while (n < 0 && errno == EINTR);
 	if (n > 0)
-		conn->rlen += (size_t)n;
+		conn->rlen += (uint32_t)n;
 	else if (n == 0)
 		conn->eof = true;
 	return n;
@@ -113,7 +113,7 @@ void mog_conn_consume(struct mog_conn *conn, size_t n)
 		return;
 	}
 	memmove(conn->rbuf, conn->rbuf + n, conn->rlen - n);
-	conn->rlen -= n;
+	conn->rlen -= (uint32_t)n;
 }
 
 void mog_conn_free(struct mog_conn *conn)
@@ -128,8 +128,8 @@ void mog_conn_free(struct mog_conn *conn)
 		conns = conn->next;
 	if (conn->next)
 		conn->next->prev = conn->prev;
-	if (conn->req && conn->release)
-		conn->release(conn);
+	if (conn->req && conn->ops && conn->ops->release)
+		conn->ops->release(conn);
 	free(conn->rbuf);
 	free(conn->req);
 	free(conn);
@@ -147,7 +147,7 @@ void mog_conn_shutdown(void)
 		next = conn->next;
 		/* step() with no events lets the protocol decide: idle ones close */
 		if (!conn->job_out)
-			mog_conn_next(conn, conn->step(conn, 0));
+			mog_conn_next(conn, conn->ops->step(conn, 0));
 	}
 	if (mog_conn_count == 0 && mog_conn_on_all_closed)
 		mog_conn_on_all_closed();
@@ -186,9 +186,9 @@ static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 
 	for (conn = conns; conn; conn = next) {
 		next = conn->next;
-		if (conn->req && !conn->job_out && conn->timeout &&
+		if (conn->req && !conn->job_out && conn->ops->timeout &&
 		    now - conn->last_io > slow_timeout)
-			mog_conn_next(conn, conn->timeout(conn));
+			mog_conn_next(conn, conn->ops->timeout(conn));
 		else if (mog_shutting_down && conn->req == NULL && !conn->job_out &&
 			 now - conn->last_io >= 1.0)
 			mog_conn_free(conn);	/* its grace at shutdown is over */

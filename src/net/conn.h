@@ -12,16 +12,25 @@ enum mog_conn_kind {
 	MOG_CONN_STATUS		/* status listener: /metrics, /, /health */
 };
 
-struct mog_conn {
-	ev_io io;			/* io.fd is the socket (non-blocking) */
+struct mog_conn;
+
+/* What a protocol does with its connections (one static table per protocol). */
+struct mog_conn_ops {
 	/* advance the protocol on readiness (revents) or after a job (0) */
 	enum mog_next (*step)(struct mog_conn *conn, int revents);
-	void *req;			/* protocol state of the request in progress, or NULL */
-	void (*release)(struct mog_conn *conn);	/* frees req's resources (fds); may be NULL */
+	/* free req's resources (fds, temp files); may be NULL */
+	void (*release)(struct mog_conn *conn);
 	/* a request made no progress for the slow-client timeout; may be NULL */
 	enum mog_next (*timeout)(struct mog_conn *conn);
+};
+
+/* Kept small: tens of thousands of idle keep-alive connections hold only this. */
+struct mog_conn {
+	ev_io io;			/* io.fd is the socket (non-blocking) */
+	const struct mog_conn_ops *ops;
+	void *req;			/* protocol state of the request in progress, or NULL */
 	char *rbuf;			/* unparsed input; NULL while there is none */
-	size_t rlen, rcap;
+	uint32_t rlen, rcap;		/* bytes in rbuf, and its size (at most ~70 KiB) */
 	struct mog_conn *prev, *next;	/* every open connection (for shutdown) */
 	ev_tstamp last_io;		/* last time bytes moved either way */
 	unsigned char kind;		/* enum mog_conn_kind */
