@@ -98,7 +98,7 @@ static bool ref_match(const char *L, size_t ll, char *name, char *util)
 		;
 	for (us = t; us > 0 && is_utilc((unsigned char)L[us - 1]); us--)
 		;
-	if (us == t || !is_blank((unsigned char)L[us - 1]) || us - 1 <= ne)
+	if (us == t || us == 0 || !is_blank((unsigned char)L[us - 1]) || us - 1 <= ne)
 		return false;	/* no util, or not blank+ any blank+ after the name */
 	if (ne - ns > 71 || t - us > 7)
 		return false;

@@ -162,12 +162,13 @@ sub launch {
 sub upgraded {
 	my ($pidfile, $old) = @_;
 	my $new;
-	TestDaemon::poll_until(sub {
+	my $ok = TestDaemon::poll_until(sub {
 		my $o = pid_in("$pidfile.oldbin");
 		$new = pid_in($pidfile);
+		track($new);
 		return defined $o && $o == $old && defined $new && $new != $old && running($new);
 	}, TestDaemon::slow(10));
-	return track($new);
+	return $ok ? $new : undef;
 }
 
 # S258
