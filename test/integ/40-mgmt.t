@@ -9,17 +9,7 @@ use TestDaemon;
 my $d = TestDaemon->start(devices => [1, 666]);
 
 # One reply line (through LF) from $s, or undef on EOF/timeout.
-sub line {
-	my ($s, $timeout) = @_;
-	my $buf = TestDaemon::rbuf($s);
-	my $deadline = time + ($timeout // TestDaemon::slow(5));
-	my $i;
-	while (($i = index($$buf, "\n")) < 0) {
-		my $r = TestDaemon::fill($s, $deadline);
-		return undef if !$r;
-	}
-	return substr($$buf, 0, $i + 1, '');
-}
+sub line { TestDaemon::read_line(@_) }
 
 # Sends $req on $s and returns the one reply line.
 sub ask {

@@ -9,17 +9,7 @@ use TestDaemon;
 
 my $d = TestDaemon->start(devices => [1, 666]);
 
-sub line {
-	my ($s, $timeout) = @_;
-	my $buf = TestDaemon::rbuf($s);
-	my $deadline = time + ($timeout // TestDaemon::slow(5));
-	my $i;
-	while (($i = index($$buf, "\n")) < 0) {
-		my $r = TestDaemon::fill($s, $deadline);
-		return undef if !$r;
-	}
-	return substr($$buf, 0, $i + 1, '');
-}
+sub line { TestDaemon::read_line(@_) }
 
 sub ask {
 	my ($s, $req, $timeout) = @_;

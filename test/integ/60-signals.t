@@ -11,17 +11,7 @@ use TestDaemon;
 my $BIG = 104857600;
 my $M100 = '56bb745c25f52e8378a9ca49b7cfd27f';
 
-sub line {
-	my ($s, $timeout) = @_;
-	my $buf = TestDaemon::rbuf($s);
-	my $deadline = time + ($timeout // TestDaemon::slow(5));
-	my $i;
-	while (($i = index($$buf, "\n")) < 0) {
-		my $r = TestDaemon::fill($s, $deadline);
-		return undef if !$r;
-	}
-	return substr($$buf, 0, $i + 1, '');
-}
+sub line { TestDaemon::read_line(@_) }
 
 sub big_file {
 	my ($d, $rel) = @_;

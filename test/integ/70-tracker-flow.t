@@ -44,17 +44,7 @@ sub start_at {
 	return $d;
 }
 
-sub line {
-	my ($s, $timeout) = @_;
-	my $buf = TestDaemon::rbuf($s);
-	my $deadline = time + ($timeout // TestDaemon::slow(5));
-	my $i;
-	while (($i = index($$buf, "\n")) < 0) {
-		my $r = TestDaemon::fill($s, $deadline);
-		return undef if !$r;
-	}
-	return substr($$buf, 0, $i + 1, '');
-}
+sub line { TestDaemon::read_line(@_) }
 
 # One request on $s, one response back.
 sub rt {

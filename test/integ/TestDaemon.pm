@@ -319,6 +319,18 @@ sub fill {
 }
 
 # Everything (buffered + read) until EOF or $timeout seconds.
+# One line (through LF) read from $s, or undef on EOF/timeout (default 5 s).
+sub read_line {
+	my ($s, $timeout) = @_;
+	my $buf = rbuf($s);
+	my $deadline = time + ($timeout // slow(5));
+	my $i;
+	while (($i = index($$buf, "\n")) < 0) {
+		return undef if !fill($s, $deadline);
+	}
+	return substr($$buf, 0, $i + 1, '');
+}
+
 sub read_until_eof {
 	my ($s, $timeout) = @_;
 	my $deadline = time + ($timeout // 5);
