@@ -15,8 +15,13 @@ static void *pool_main(void *arg)
 	pthread_setname_np(pthread_self(), pool->name);
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		while (pool->head == NULL && pool->nthreads <= pool->want)
+		while (pool->head == NULL && pool->nthreads <= pool->want) {
+			pool->idle++;
 			pthread_cond_wait(&pool->cond, &pool->lock);
+			pool->idle--;
+			if (pool->waking > 0)
+				pool->waking--;
+		}
 		if (pool->head == NULL)
 			break;			/* shrinking: leave when idle */
 		job = pool->head;
@@ -84,6 +89,8 @@ int mog_dev_pool_start(struct mog_dev_pool *pool, unsigned nthreads, const char 
 
 void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job)
 {
+	bool wake;
+
 	job->next = NULL;
 	job->submitted = ev_now(mog_loop);
 	pthread_mutex_lock(&pool->lock);
@@ -93,8 +100,14 @@ void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job)
 		pool->head = job;
 	pool->tail = job;
 	pool->queued++;
-	pthread_cond_signal(&pool->cond);
+	/* Wake a sleeper only if the queue outgrew the wake-ups already sent:
+	 * a busy thread takes the job when it loops, without a futex round trip. */
+	wake = pool->idle > pool->waking && pool->queued > pool->waking;
+	if (wake)
+		pool->waking++;
 	pthread_mutex_unlock(&pool->lock);
+	if (wake)	/* outside the lock: the woken thread does not block on it at once */
+		pthread_cond_signal(&pool->cond);
 }
 
 struct mog_job *mog_dev_pool_expire(struct mog_dev_pool *pool, double cutoff)

@@ -25,6 +25,8 @@ struct mog_dev_pool {
 	unsigned want;			/* threads wanted; extra ones exit when idle */
 	unsigned busy;			/* threads running a job */
 	unsigned queued;		/* jobs in the FIFO */
+	unsigned idle;			/* threads waiting for a job */
+	unsigned waking;		/* signalled, not yet awake: not worth another signal */
 	char name[16];			/* thread name, e.g. "dev1" */
 };
 

@@ -37,7 +37,11 @@ static struct mog_http *http_new(struct mog_conn *conn)
 
 static void http_release(struct mog_conn *conn)
 {
-	mog_http_put_release(conn->req);
+	struct mog_http *h = conn->req;
+
+	mog_http_put_release(h);
+	free(h->obuf);
+	h->obuf = NULL;
 }
 
 static void http_job_done(struct mog_job *job)
@@ -54,6 +58,11 @@ static void http_expire(struct mog_job *job)
 
 	if (h->req.method == MOG_HTTP_PUT)
 		h->keep = false;	/* the body was never read */
+	if (h->fd >= 0 && h->req.method != MOG_HTTP_PUT) {
+		close(h->fd);		/* a GET opened on the loop, waiting to be sent */
+		h->fd = -1;
+	}
+	h->off = h->end;
 	mog_http_respond_status(h, 503);
 	h->result = HTTP_RES_RESPOND;
 }
@@ -162,7 +171,7 @@ static enum mog_next finish(struct mog_http *h)
 	account(h);
 	conn->fresh = false;
 	mog_dev_account(h->dev, h->job.err);
-	mog_http_put_release(h);
+	http_release(conn);
 	free(h);
 	conn->req = NULL;
 	conn->last_io = ev_now(mog_loop);
@@ -182,6 +191,19 @@ static enum mog_next flush(struct mog_http *h)
 		return MOG_NEXT_WRITE;
 	case -1:
 		return MOG_NEXT_CLOSE;
+	}
+	while (h->ooff < h->olen) {
+		ssize_t n = send(h->conn->io.fd, h->obuf + h->ooff, h->olen - h->ooff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0)
+			h->ooff += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return MOG_NEXT_WRITE;
+		else
+			return MOG_NEXT_CLOSE;
 	}
 	if (h->fd >= 0 && h->off < h->end && !h->head_only) {
 		mog_http_submit(h, mog_http_get_send, false);

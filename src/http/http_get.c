@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include "xalloc.h"
 #include "../core/log.h"
 #include "../util/fs.h"
 #include "../util/path.h"
@@ -193,6 +195,98 @@ static void get_open(struct mog_job *job)
 	send_body(h);
 }
 
+/* Bodies up to this size are read into memory and written by the loop. */
+#define CACHED_BODY_MAX (64 * 1024)
+
+/*
+ * Loop thread: answer a GET/HEAD without a pool thread when the whole answer
+ * is already in memory: the path's dentries and inode (openat2 with
+ * RESOLVE_CACHED) and, for a small body, its pages (preadv2 RWF_NOWAIT).
+ * Neither call can wait on a disk; when they would, the pool takes over.
+ * A file that is open and cached but large goes to the pool for sendfile
+ * with the descriptor already open.  Returns true if h is taken care of.
+ */
+static bool get_cached(struct mog_http *h)
+{
+	static bool unsupported;
+	static char body[CACHED_BODY_MAX];
+	const char *rel = h->path + h->rest_off;
+	struct iovec iov[2];
+	struct stat st;
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	if (unsupported || h->dev == NULL)
+		return false;
+	fd = mog_fs_open_cached(h->dev->dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = mog_fs_open_cached(h->dev->dir_fd, rel, O_RDONLY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOSYS)
+			unsupported = true;
+		if (errno == EAGAIN || errno == ENOSYS)
+			return false;
+		mog_http_respond_status(h, status_of(h, errno));	/* e.g. a cached ENOENT */
+		h->state = HTTP_SEND;
+		return true;
+	}
+	if (fstat(fd, &st) < 0) {
+		mog_http_respond_status(h, status_of(h, errno));
+		close(fd);
+		h->state = HTTP_SEND;
+		return true;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		mog_http_respond_status(h, 403);	/* directories, FIFOs, devices */
+		close(fd);
+		h->state = HTTP_SEND;
+		return true;
+	}
+	head_for(h, st.st_size, st.st_mtime);
+	h->state = HTTP_SEND;
+	if (h->off >= h->end) {		/* HEAD, 416, empty file */
+		close(fd);
+		return true;
+	}
+	len = (size_t)(h->end - h->off);
+	if (len > CACHED_BODY_MAX ||
+	    (n = preadv2(fd, &(struct iovec){ body, len }, 1, h->off, RWF_NOWAIT)) != (ssize_t)len) {
+		/* big, or not all in the page cache: the pool sends it (already open) */
+		h->fd = fd;
+		mog_http_submit(h, mog_http_get_send, true);
+		return true;
+	}
+	close(fd);
+	h->off = h->end;
+	iov[0] = (struct iovec){ h->wbuf, h->wlen };
+	iov[1] = (struct iovec){ body, len };
+	n = writev(h->conn->io.fd, iov, 2);
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		n = -1;
+	else if (n < 0)
+		n = 0;
+	if (n < 0) {
+		h->woff = h->wlen;	/* the peer is gone: flush() finds nothing to do */
+		return true;
+	}
+	if ((size_t)n < h->wlen) {
+		h->woff = (size_t)n;
+		n = 0;
+	} else {
+		h->woff = h->wlen;
+		n -= (ssize_t)h->wlen;
+	}
+	if ((size_t)n < len) {
+		/* the socket is full: keep the rest (only now a copy is made) */
+		h->olen = len - (size_t)n;
+		h->ooff = 0;
+		h->obuf = xmalloc(h->olen);
+		memcpy(h->obuf, body + n, h->olen);
+	}
+	return true;
+}
+
 void mog_http_get(struct mog_http *h)
 {
 	if (mog_path_has_dotdot(h->path, h->path_len)) {
@@ -220,5 +314,7 @@ void mog_http_get(struct mog_http *h)
 		h->state = HTTP_SEND;
 		return;
 	}
+	if (get_cached(h))
+		return;
 	mog_http_submit(h, get_open, true);
 }

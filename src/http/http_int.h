@@ -52,6 +52,8 @@ struct mog_http {
 	off_t off, end;			/* body bytes [off, end) still to send */
 
 	size_t wlen, woff;		/* wbuf bytes filled, and sent */
+	char *obuf;			/* heap: the rest of a response the socket refused */
+	size_t olen, ooff;
 
 	/* PUT */
 	int dir_fd;			/* the target's directory, -1 if none */

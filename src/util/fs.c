@@ -90,6 +90,33 @@ static int walk_open(int dir_fd, const char *rel, int flags, mode_t mode)
 	return fd;
 }
 
+int mog_fs_open_cached(int dir_fd, const char *rel, int flags)
+{
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(RESOLVE_CACHED)
+	struct open_how how;
+	long fd;
+
+	while (*rel == '/')
+		rel++;
+	if (*rel == '\0')
+		rel = ".";
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+		      RESOLVE_CACHED;
+	fd = syscall(SYS_openat2, dir_fd, rel, &how, sizeof(how));
+	if (fd < 0 && errno == EINVAL)
+		errno = ENOSYS;		/* a kernel before 5.12: no RESOLVE_CACHED */
+	return (int)fd;
+#else
+	(void)dir_fd;
+	(void)rel;
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 int mog_fs_open_beneath(int dir_fd, const char *rel, int flags, mode_t mode)
 {
 	while (*rel == '/')

@@ -19,6 +19,14 @@ extern mode_t mog_umask;
 int mog_fs_open_beneath(int dir_fd, const char *rel, int flags, mode_t mode);
 
 /*
+ * As mog_fs_open_beneath(), but only if every dentry and inode on the way is
+ * already in memory (openat2 RESOLVE_CACHED): it never waits on a disk, so
+ * the loop thread may call it.  Fails with EAGAIN when the lookup would need
+ * I/O, and with ENOSYS when the kernel cannot do this at all.
+ */
+int mog_fs_open_cached(int dir_fd, const char *rel, int flags);
+
+/*
  * Open the directory that will hold rel's last component, creating missing
  * directories (mode 0777 & ~umask) only after an open fails with ENOENT.
  * Stores the offset of the last component in *base_off.  Same confinement

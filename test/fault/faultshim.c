@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <sys/uio.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -92,6 +93,11 @@ static struct {
 } file_seen;				/* under `reloading` */
 
 static __thread int in_shim __attribute__((tls_model("initial-exec")));
+/* Set around a call that the kernel promises never to block (openat2 with
+ * RESOLVE_CACHED, preadv2 with RWF_NOWAIT): a fault that would hit it makes it
+ * fail with EAGAIN, exactly as the kernel does when the data is not in memory,
+ * so the daemon takes its slow path (where the fault then applies). */
+static __thread int nowait_call __attribute__((tls_model("initial-exec")));
 
 /* ---- the next definitions ---- */
 
@@ -123,6 +129,8 @@ static int (*real_fstatvfs)(int, struct statvfs *);
 static int (*real_fstatvfs64)(int, struct statvfs64 *);
 static int (*real_mkdirat)(int, const char *, mode_t);
 static long (*real_syscall)(long, ...);
+static ssize_t (*real_preadv2)(int, const struct iovec *, int, off_t, int);
+static ssize_t (*real_preadv64v2)(int, const struct iovec *, int, off64_t, int);
 
 /* Resolving twice from two threads stores the same value: the race is benign. */
 #define REAL(name) (__extension__({					\
@@ -450,6 +458,11 @@ static int decide(enum call c, struct target a, struct target b)
 	in_shim--;
 	if (!hit)
 		goto pass;
+	if (nowait_call) {
+		if (atomic_load(&s->seen) + 1 <= s->after)
+			goto pass;
+		return EAGAIN;	/* not counted: the slow path will make the real call */
+	}
 	n = atomic_fetch_add(&s->seen, 1) + 1;
 	if (n <= s->after)
 		goto pass;
@@ -576,8 +589,18 @@ long syscall(long number, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	if (number == SYS_openat2)
-		FAULT(C_OPENAT2, AT((int)a[0], (const char *)a[1]), NONE, -1);
+	if (number == SYS_openat2) {
+		const struct { unsigned long long flags, mode, resolve; } *how = (const void *)a[2];
+		int err;
+
+		nowait_call = how != NULL && (how->resolve & 0x20);	/* RESOLVE_CACHED */
+		err = decide(C_OPENAT2, AT((int)a[0], (const char *)a[1]), NONE);
+		nowait_call = 0;
+		if (err) {
+			errno = err;
+			return -1;
+		}
+	}
 	return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
@@ -591,6 +614,34 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	FAULT(C_READ, FD(fd), NONE, -1);
 	return REAL(__read_chk)(fd, buf, n, buflen);
+}
+
+ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	int err;
+
+	nowait_call = (flags & RWF_NOWAIT) != 0;
+	err = decide(C_PREAD, FD(fd), NONE);
+	nowait_call = 0;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return REAL(preadv2)(fd, iov, cnt, off, flags);
+}
+
+ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
+{
+	int err;
+
+	nowait_call = (flags & RWF_NOWAIT) != 0;
+	err = decide(C_PREAD, FD(fd), NONE);
+	nowait_call = 0;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return REAL(preadv64v2)(fd, iov, cnt, off, flags);
 }
 
 ssize_t pread(int fd, void *buf, size_t n, off_t off)

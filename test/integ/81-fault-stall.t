@@ -162,7 +162,10 @@ $d = TestDaemon->start(devices => [1, 2], args => ['--threads=1', '--io-deadline
 				MOG_FAULT_VERBOSE => 1 });
 $d->write_file("dev1/s$_", "stalled $_") for 0 .. 1;
 $d->write_file('dev2/f', 'dev2');
-set_faults(PATH => '/dev1/s0', CALLS => 'open,openat,openat2', DELAY_MS => $STALL_MS);
+# Both files are on the stalled disk: a lookup that would have to read it cannot be
+# answered from memory (the shim makes RESOLVE_CACHED opens fail with EAGAIN, as the
+# kernel does), so s1 queues behind s0.
+set_faults(PATH => '/dev1/s', CALLS => 'open,openat,openat2', DELAY_MS => $STALL_MS);
 {
 	my $first = $d->connect('http');
 	TestDaemon::write_all($first, "GET /dev1/s0 HTTP/1.1\r\nHost: t\r\n\r\n");
