@@ -170,7 +170,8 @@ static enum mog_next finish(struct mog_http *h)
 
 	account(h);
 	conn->fresh = false;
-	mog_dev_account(h->dev, h->job.err);
+	if (h->job.run)		/* it went to the disk (not answered from memory) */
+		mog_dev_account(h->dev, h->job.err);
 	http_release(conn);
 	free(h);
 	conn->req = NULL;
