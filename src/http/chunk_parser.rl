@@ -138,9 +138,11 @@ static int field_done(struct mog_chunk *c)
 	CRLF = "\r\n";
 	hex = [0-9a-fA-F] @hex_digit;
 
-	# anything but CR and LF after the size, of any length, never stored;
-	# it cannot start with a hex digit, which would still be the size
-	ext = ((any - [\r\n] - xdigit) (any - [\r\n])*)?;
+	# optional blanks, then ";" and anything but CR and LF, of any length,
+	# never stored (RFC 9112 7.1.1).  Any other byte after the size (as in
+	# "0x5") is an error: a front end reading it differently must never see
+	# a body end where we see none.
+	ext = [ \t]* (';' (any - [\r\n])*)?;
 
 	chunk = '0'* ([1-9a-fA-F] @hex_digit) hex* ext CRLF @size_done CRLF;
 	last_chunk = '0'+ ext CRLF;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -276,9 +277,31 @@ write_fail:
  */
 #define BODY_READ_BUF (256 * 1024)
 
+static pthread_key_t body_key;
+static pthread_once_t body_once = PTHREAD_ONCE_INIT;
+
+static void body_key_init(void)
+{
+	pthread_key_create(&body_key, free);	/* freed when its pool thread exits */
+}
+
+/* This pool thread's body buffer. */
+static char *body_buf(void)
+{
+	char *buf;
+
+	pthread_once(&body_once, body_key_init);
+	buf = pthread_getspecific(body_key);
+	if (buf == NULL) {
+		buf = xmalloc(BODY_READ_BUF);
+		pthread_setspecific(body_key, buf);
+	}
+	return buf;
+}
+
 void mog_http_put_body(struct mog_job *job)
 {
-	static __thread char *tbuf;
+	char *tbuf;
 	struct mog_http *h = mog_container_of(job, struct mog_http, job);
 	struct mog_conn *conn = h->conn;
 	size_t used;
@@ -291,8 +314,7 @@ void mog_http_put_body(struct mog_job *job)
 		mog_conn_consume(conn, used);
 	if (rc != 0)
 		goto complete;
-	if (tbuf == NULL)
-		tbuf = xmalloc(BODY_READ_BUF);
+	tbuf = body_buf();
 	for (;;) {
 		n = read(conn->io.fd, tbuf, BODY_READ_BUF);
 		if (n > 0) {

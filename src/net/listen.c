@@ -28,6 +28,7 @@ struct listener {
 };
 
 static struct listener *listeners;
+static ev_tstamp last_accept_log;
 
 struct inherited {
 	int fd;
@@ -207,7 +208,11 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 				ev_timer_set(&l->retry, 0.25, 0.);
 				ev_timer_start(loop, &l->retry);
 			}
-			mog_log(LOG_ERR, "accept on %s: %s", l->text, strerror(err));
+			/* at most once a second (OPERATIONS.md 13): the retry runs 4 times */
+			if (ev_now(loop) - last_accept_log >= 1.0) {
+				last_accept_log = ev_now(loop);
+				mog_log(LOG_ERR, "accept on %s: %s", l->text, strerror(err));
+			}
 			return;
 		}
 		conn = mog_conn_new(fd, l->kind);

@@ -38,9 +38,16 @@ sub nofile_limits {
 	return (1024, 1024);
 }
 
+use Test::More;
+
+# valgrind keeps descriptors of its own and slows the daemon 10-50 times: the counts and
+# timings below would measure valgrind, not the daemon
+plan skip_all => 'descriptor exhaustion and 50,000 connections are not tested under valgrind'
+	if TestDaemon::valgrind();
+
 # Raise our own RLIMIT_NOFILE before any TAP output (the daemon inherits it).
 my ($soft, $hard) = nofile_limits();
-my $limit_note = '';
+my $limit_note = $ENV{EVMOG_84_REEXEC} ? "re-executed under $ENV{EVMOG_84_REEXEC}" : '';
 if ($soft < $WANT + 2000 && !$ENV{EVMOG_84_REEXEC}) {
 	my @self = ($^X, '-I' . dirname($INC{'TestDaemon.pm'}), $0, @ARGV);
 	if (eval { require BSD::Resource; 1 }) {
@@ -57,8 +64,6 @@ if ($soft < $WANT + 2000 && !$ENV{EVMOG_84_REEXEC}) {
 	}
 	($soft, $hard) = nofile_limits();
 }
-
-use Test::More;
 
 sub slurp_num {
 	my ($file) = @_;
@@ -83,6 +88,30 @@ sub expired_total {
 	my $n = 0;
 	$n += $_ for $d->stderr =~ /expired (\d+) idle connections/g;
 	return $n;
+}
+
+# The daemon's descriptor count once it is stable (two equal readings 100 ms apart):
+# background work (usage files, /proc sampling) opens descriptors for a moment.
+sub stable_fd_count {
+	my ($d) = @_;
+	my $n;
+	TestDaemon::poll_until(sub {
+		my $a = $d->fd_count;
+		sleep 0.1;
+		my $b = $d->fd_count;
+		$n = $b if defined $a && defined $b && $a == $b;
+		defined $n;
+	}, 3);
+	return $n // $d->fd_count;
+}
+
+# Polls until the count is back to $base; a listing of the daemon's descriptors otherwise.
+sub fd_back_to {
+	my ($d, $base, $name) = @_;
+	my $now;
+	TestDaemon::poll_until(sub { ($now = $d->fd_count // -1) == $base }, TestDaemon::slow(10));
+	is($now, $base, $name)
+		or diag(join("\n", map { "$_ -> " . (readlink($_) // '?') } glob("/proc/$d->{pid}/fd/*")));
 }
 
 sub accept_errors { scalar(() = $_[0]->stderr =~ /accept on \S+: Too many open files/g) }
@@ -226,13 +255,13 @@ sub many_idle {
 	my $d = TestDaemon->start(devices => [1], httpget => 1, args => ['--maxconns=60000']);
 	$d->write_file('dev1/f', $BODY);
 	$d->roundtrip($GET) for 1 .. 3;
-	sleep 0.2;
-	my $fd_base = $d->fd_count;
+	my $fd_base = stable_fd_count($d);
 	my $rss0 = vmrss_kb($d->{pid});
 
-	# half on the read/write listener, half on the get-only one when one port range is
-	# too small for all of them
-	my @ports = $n > $ports ? ($d->{http_port}, $d->{httpget_port}) : ($d->{http_port});
+	# half on the read/write listener, half on the get-only one: each destination has its
+	# own ephemeral port range, and connect() slows down badly once the even half of a
+	# range is used up (Linux picks even ports first)
+	my @ports = $n > 10000 ? ($d->{http_port}, $d->{httpget_port}) : ($d->{http_port});
 	my $per = int($n / @ports);
 	my $deadline = $t0 + TestDaemon::slow(40);
 	my (@all, $fail);
@@ -271,9 +300,7 @@ sub many_idle {
 
 	close $_ for @all;
 	@all = @sample = ();
-	my $fd_now;
-	TestDaemon::poll_until(sub { ($fd_now = $d->fd_count // -1) == $fd_base }, TestDaemon::slow(15));
-	is($fd_now, $fd_base, "$tag: after they close the descriptor count is back to baseline");
+	fd_back_to($d, $fd_base, "$tag: after they close the descriptor count is back to baseline");
 	$r = $d->roundtrip($GET);
 	is($r && $r->{status}, 200, "$tag: the daemon still serves afterwards");
 	is($d->stop('QUIT'), 0, "$tag: exits 0");
@@ -370,7 +397,7 @@ SKIP: {
 	skip('prlimit(1) (util-linux) not available', 1)
 		unless system('prlimit --version >/dev/null 2>&1') == 0;
 	my $d = small_daemon();
-	my $fd_base = $d->fd_count;
+	my $fd_base = stable_fd_count($d);
 
 	# 3a: the table is full of management connections, which are never expired
 	my @mg;
@@ -400,7 +427,6 @@ SKIP: {
 	ok($d->alive, 'maxconns (management only): the daemon is alive');
 	is(expired_total($d), 0, 'maxconns (management only): no management connection expired');
 	{
-		local $TODO = 'accept errors are logged on every retry (4 per second), not at most once a second';
 		my $n = accept_errors($d) - $acc0;
 		cmp_ok($n, '<=', int(time - $t_full) + 2,
 		       'maxconns: accept errors logged at most once per second (OPERATIONS.md 13)')
@@ -418,9 +444,7 @@ SKIP: {
 	is(TestDaemon::read_line($mg[-1], 3), "/dev1/f 5\r\n",
 	   'maxconns (management only): the remaining management connections still answer');
 	close $_ for @mg, $h;
-	my $fd_now;
-	TestDaemon::poll_until(sub { ($fd_now = $d->fd_count // -1) == $fd_base }, 5);
-	is($fd_now, $fd_base, 'maxconns (management only): descriptor count back to baseline');
+	fd_back_to($d, $fd_base, 'maxconns (management only): descriptor count back to baseline');
 
 	# 3b: the table is full of HTTP connections that keep trickling a next request
 	my ($busy, $last, $lr) = fill_http($d, 64);
@@ -461,8 +485,7 @@ SKIP: {
 	$r = TestDaemon::read_response($w, timeout => 3);
 	is($r && $r->{status}, 200, 'maxconns (busy HTTP): the waiting client is served once they close');
 	close $_ for @$busy, $w;
-	TestDaemon::poll_until(sub { ($fd_now = $d->fd_count // -1) == $fd_base }, 5);
-	is($fd_now, $fd_base, 'maxconns (busy HTTP): descriptor count back to baseline');
+	fd_back_to($d, $fd_base, 'maxconns (busy HTTP): descriptor count back to baseline');
 	is($d->stop('QUIT'), 0, 'maxconns: exits 0');
 }
 

@@ -179,7 +179,7 @@ static void bodies(void)
 	BODY("several zeros end", "5\r\nabcde\r\n0000\r\n\r\n", 18, "abcde");
 	BODY("I157 extension", "5; foo=bar\r\nabcde\r\n0\r\n\r\n", 24, "abcde");
 	BODY("extension on the last chunk", "5\r\nabcde\r\n0;x=\"y\"\r\n\r\n", 21, "abcde");
-	BODY("extension without semicolon", "5 x\r\nabcde\r\n0 y\r\n\r\n", 19, "abcde");
+	BODY("blanks before an extension or the CRLF", "5 ;x\r\nabcde\r\n0\t\r\n\r\n", 19, "abcde");
 	BODY("extension of odd bytes", "5;\001\xff\t\r\nabcde\r\n0\r\n\r\n", 19, "abcde");
 	BODY("data holding CRLF and digits", "7\r\n\r\n0\r\n\r\n\r\n0\r\n\r\n", 17,
 	     "\r\n0\r\n\r\n");
@@ -234,6 +234,9 @@ static void md5_trailers(void)
 	ok(o.rc == MOG_CHUNK_DONE && !o.has_md5, "other trailer fields do not set has_md5");
 	free(o.data);
 
+	/* RFC 9112 7.1.1: after the size only blanks and ";": "0x5" must not read as 0 */
+	BAD("size then junk (0x5)", "0x5\r\na:b\r\n\r\n", 400);
+	BAD("extension without semicolon", "5 x\r\nabcde\r\n0\r\n\r\n", 400);
 	BAD("I162 zzz", "5\r\nabcde\r\n0\r\nContent-MD5: zzz\r\n\r\n", 400);
 	BAD("hex digest", "0\r\nContent-MD5: ab56b4d92b40713acc5af89985d4b786\r\n\r\n", 400);
 	BAD("unpadded", "0\r\nContent-MD5: q1a02StAcTrMWviZhdS3hg\r\n\r\n", 400);
