@@ -175,7 +175,7 @@ static enum mog_next finish(struct mog_http *h)
 	http_release(conn);
 	free(h);
 	conn->req = NULL;
-	conn->last_io = ev_now(mog_loop);
+	conn->last_io = mog_conn_now();
 	if (!keep)
 		return MOG_NEXT_CLOSE;
 	if (conn->rlen > 0)
@@ -265,7 +265,7 @@ static enum mog_next shutdown_idle(struct mog_conn *conn)
 {
 	if (!conn->eof && mog_conn_read(conn, HTTP_RBUF_MAX) > 0)
 		return NEXT_REQUEST;
-	if (conn->fresh && !conn->eof && ev_now(mog_loop) - conn->last_io < 1.0)
+	if (conn->fresh && !conn->eof && mog_conn_now() - conn->last_io < 1)
 		return MOG_NEXT_READ;	/* the sweep closes it once the second is up */
 	return MOG_NEXT_CLOSE;
 }
@@ -290,7 +290,7 @@ static enum mog_next read_head(struct mog_http *h)
 			return MOG_NEXT_CLOSE;	/* EOF inside a head: nothing to answer */
 		n = mog_conn_read(conn, HTTP_RBUF_MAX);
 		if (n > 0) {
-			conn->last_io = ev_now(mog_loop);
+			conn->last_io = mog_conn_now();
 			continue;
 		}
 		if (n == 0)

@@ -57,7 +57,7 @@ void mog_conn_next(struct mog_conn *conn, enum mog_next next)
 void mog_conn_resume(struct mog_conn *conn)
 {
 	conn->job_out = false;
-	conn->last_io = ev_now(mog_loop);	/* a job round trip means bytes moved */
+	conn->last_io = mog_conn_now();	/* a job round trip means bytes moved */
 	mog_conn_next(conn, conn->ops->step(conn, 0));
 }
 
@@ -67,7 +67,7 @@ struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind)
 
 	conn->kind = (unsigned char)kind;
 	conn->fresh = true;
-	conn->last_io = ev_now(mog_loop);
+	conn->last_io = mog_conn_now();
 	ev_io_init(&conn->io, on_conn_io, fd, EV_READ);
 	conn->next = conns;
 	if (conns)

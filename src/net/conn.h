@@ -4,6 +4,7 @@
 
 #include <ev.h>
 #include "../mog.h"
+#include "loop.h"
 
 enum mog_conn_kind {
 	MOG_CONN_HTTP,		/* read/write HTTP listener */
@@ -32,12 +33,15 @@ struct mog_conn {
 	char *rbuf;			/* unparsed input; NULL while there is none */
 	uint32_t rlen, rcap;		/* bytes in rbuf, and its size (at most ~70 KiB) */
 	struct mog_conn *prev, *next;	/* every open connection (for shutdown) */
-	ev_tstamp last_io;		/* last time bytes moved either way */
+	uint32_t last_io;		/* second (mog_conn_now()) bytes last moved either way */
 	unsigned char kind;		/* enum mog_conn_kind */
 	bool job_out;			/* a pool thread owns the connection */
 	bool eof;			/* the peer shut down its write side */
 	bool fresh;			/* no request completed on it yet */
 };
+
+/* The loop's clock in whole seconds, the unit of last_io.  Loop thread. */
+#define mog_conn_now() ((uint32_t)ev_now(mog_loop))
 
 /* Take ownership of the accepted socket fd (closed by mog_conn_free).  Loop thread. */
 struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind);

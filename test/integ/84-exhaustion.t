@@ -248,6 +248,8 @@ sub many_idle {
 			SKIP: { skip("scaled-down idle connection test: only $n possible ($why)", 1) }
 			return;
 		}
+		# scaled down anyway, keep it light for the tests running beside it
+		$n = 10000 if $n > 10000;
 		diag("idle connections: $WANT impossible here ($why); running with $n instead");
 	}
 	my $tag = $n == $WANT ? "$n idle connections" : "$n idle connections (scaled down from $WANT)";
