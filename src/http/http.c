@@ -78,22 +78,7 @@ void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *), bool fir
 
 int mog_http_send_wbuf(struct mog_http *h, bool more)
 {
-	int flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0);
-
-	while (h->woff < h->wlen) {
-		ssize_t n = send(h->conn->io.fd, h->wbuf + h->woff, h->wlen - h->woff, flags);
-
-		if (n > 0) {
-			h->woff += (size_t)n;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && errno == EAGAIN) {
-			return 0;
-		} else {
-			return -1;
-		}
-	}
-	return 1;
+	return mog_conn_send(h->conn, h->wbuf, h->wlen, &h->woff, more ? MSG_MORE : 0);
 }
 
 /* Whether the response to this request may keep the connection (PROTOCOL.md 2.4). */
@@ -193,18 +178,11 @@ static enum mog_next flush(struct mog_http *h)
 	case -1:
 		return MOG_NEXT_CLOSE;
 	}
-	while (h->ooff < h->olen) {
-		ssize_t n = send(h->conn->io.fd, h->obuf + h->ooff, h->olen - h->ooff,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n > 0)
-			h->ooff += (size_t)n;
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && errno == EAGAIN)
-			return MOG_NEXT_WRITE;
-		else
-			return MOG_NEXT_CLOSE;
+	switch (mog_conn_send(h->conn, h->obuf, h->olen, &h->ooff, 0)) {
+	case 0:
+		return MOG_NEXT_WRITE;
+	case -1:
+		return MOG_NEXT_CLOSE;
 	}
 	if (h->fd >= 0 && h->off < h->end && !h->head_only) {
 		mog_http_submit(h, mog_http_get_send, false);

@@ -403,17 +403,11 @@ static enum mog_next status_step(struct mog_conn *conn, int revents)
 			conn->req = s;
 		}
 		if (s->sending) {
-			while (s->ooff < s->olen) {
-				n = send(conn->io.fd, s->out + s->ooff, s->olen - s->ooff,
-					 MSG_NOSIGNAL | MSG_DONTWAIT);
-				if (n > 0)
-					s->ooff += (size_t)n;
-				else if (n < 0 && errno == EAGAIN)
-					return MOG_NEXT_WRITE;
-				else if (n < 0 && errno == EINTR)
-					continue;
-				else
-					return MOG_NEXT_CLOSE;
+			switch (mog_conn_send(conn, s->out, s->olen, &s->ooff, 0)) {
+			case 0:
+				return MOG_NEXT_WRITE;
+			case -1:
+				return MOG_NEXT_CLOSE;
 			}
 			if (!s->keep)
 				return MOG_NEXT_CLOSE;

@@ -506,18 +506,11 @@ static enum mog_next flush(struct mog_mgmt *m)
 {
 	struct mog_conn *conn = m->conn;
 
-	while (m->ooff < m->olen) {
-		ssize_t n = send(conn->io.fd, m->out + m->ooff, m->olen - m->ooff,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n > 0)
-			m->ooff += (size_t)n;
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && errno == EAGAIN)
-			return MOG_NEXT_WRITE;
-		else
-			return MOG_NEXT_CLOSE;
+	switch (mog_conn_send(conn, m->out, m->olen, &m->ooff, 0)) {
+	case 0:
+		return MOG_NEXT_WRITE;
+	case -1:
+		return MOG_NEXT_CLOSE;
 	}
 	if (m->state == MGMT_WATCH)
 		return MOG_NEXT_READ;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include "xalloc.h"
 #include "../core/log.h"
 #include "loop.h"
@@ -101,6 +102,25 @@ ssize_t mog_conn_read(struct mog_conn *conn, size_t max)
 	else if (n == 0)
 		conn->eof = true;
 	return n;
+}
+
+int mog_conn_send(struct mog_conn *conn, const char *buf, size_t len, size_t *off, int flags)
+{
+	while (*off < len) {
+		ssize_t n = send(conn->io.fd, buf + *off, len - *off,
+				 flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			*off += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN) {
+			return 0;
+		} else {
+			return -1;
+		}
+	}
+	return 1;
 }
 
 void mog_conn_consume(struct mog_conn *conn, size_t n)

@@ -59,6 +59,14 @@ void mog_conn_resume(struct mog_conn *conn);
  */
 ssize_t mog_conn_read(struct mog_conn *conn, size_t max);
 
+/*
+ * Send buf[*off..len) without blocking, advancing *off; flags are added to
+ * MSG_NOSIGNAL|MSG_DONTWAIT (e.g. MSG_MORE).  Returns 1 when all is sent, 0
+ * when the socket is full, -1 on an error (the peer is gone).  The thread
+ * that owns the connection.
+ */
+int mog_conn_send(struct mog_conn *conn, const char *buf, size_t len, size_t *off, int flags);
+
 /* Drop the first n bytes of rbuf; frees it when empty.  The owning thread. */
 void mog_conn_consume(struct mog_conn *conn, size_t n);
 
