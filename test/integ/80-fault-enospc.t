@@ -6,19 +6,10 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use TestDaemon;
+use FaultShim;
 
-# ---- the shim (same helpers in 81-fault-stall.t) ----
-sub shim_skip_reason {
-	my $shim = $ENV{FAULTSHIM} // '';
-	return 'FAULTSHIM is not set (run through make check)' if $shim eq '';
-	return "$shim is not built (make check builds it)" unless -f $shim;
-	my $bin = TestDaemon::binary();
-	my $ldd = `ldd '$bin' 2>/dev/null` // '';
-	my $image = TestDaemon::slurp($bin) // '';
-	return 'daemon built with sanitizers: ASan must be the first library, LD_PRELOAD '
-	     . 'of the shim conflicts with it' if $ldd =~ /libasan/ || index($image, '__asan_init') >= 0;
-	return undef;
-}
+# ---- the shim (test/integ/FaultShim.pm) ----
+sub shim_skip_reason { FaultShim::skip_reason() }
 my $why = shim_skip_reason();
 plan skip_all => $why if $why;
 
@@ -45,20 +36,7 @@ sub mgmt_line {
 
 # Replace the shim's settings (atomically) and wait until the daemon has loaded them:
 # the shim re-reads the file at most every 100 ms, on any wrapped call, and logs it.
-sub set_faults {
-	my (%kv) = @_;
-	my $id = 'g' . ++$gen;
-	open(my $fh, '>', "$fault_file.new") or die "$fault_file.new: $!";
-	print $fh map { "MOG_FAULT_$_=$kv{$_}\n" } sort keys %kv;
-	print $fh "MOG_FAULT_ID=$id\n";
-	close $fh or die "$fault_file.new: $!";
-	rename("$fault_file.new", $fault_file) or die "rename $fault_file: $!";
-	my $ok = TestDaemon::poll_until(sub {
-		mgmt_line("size /dev2/probe\r\n");	# any request makes the shim look
-		$d->stderr =~ /loaded \Q$fault_file\E: .* id=\Q$id\E$/m;
-	}, TestDaemon::slow(5));
-	BAIL_OUT("the daemon never loaded fault settings $id: " . $d->stderr) unless $ok;
-}
+sub set_faults { FaultShim::set_faults($d, $fault_file, \$gen, @_) }
 sub no_faults { set_faults() }
 
 sub injected {

@@ -6,15 +6,11 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time);
 use TestDaemon;
+use FaultShim;
 
-my $shim = $ENV{FAULTSHIM} // '';
-plan skip_all => 'FAULTSHIM is not built (run through make check)' unless -f $shim;
-{
-	my $bin = TestDaemon::binary();
-	my $ldd = `ldd '$bin' 2>/dev/null` // '';
-	plan skip_all => 'daemon built with sanitizers: LD_PRELOAD of the shim conflicts with ASan'
-		if $ldd =~ /libasan/ || index(TestDaemon::slurp($bin) // '', '__asan_init') >= 0;
-}
+my $why = FaultShim::skip_reason();
+plan skip_all => $why if $why;
+my $shim = $ENV{FAULTSHIM};
 
 my $status_port = TestDaemon::free_port();
 my $d = TestDaemon->start(devices => [1, 2],
