@@ -26,6 +26,7 @@
 #include "net/conn.h"
 #include "net/listen.h"
 #include "net/loop.h"
+#include "status/status.h"
 #include "util/fs.h"
 
 static struct mog_opts opts;
@@ -96,6 +97,46 @@ static void request_shutdown(void)
 	ev_timer_start(mog_loop, &shutdown_timer);
 }
 
+/* SIGUSR2: re-execute with our listeners inherited. */
+static void upgrade(void)
+{
+	mog_upgrade_start(mog_listen_fd_list(false));
+}
+
+/* Listeners, each given its protocol; returns true if any socket was inherited. */
+static bool listen_all(void)
+{
+	bool inherited = mog_listen_inherit();
+
+	if (opts.mgmt)
+		mog_listen_add(opts.mgmt, MOG_CONN_MGMT, mog_mgmt_start);
+	if (opts.http)
+		mog_listen_add(opts.http, MOG_CONN_HTTP, mog_http_start);
+	if (opts.httpget)
+		mog_listen_add(opts.httpget, MOG_CONN_HTTPGET, mog_http_start);
+	if (opts.status)
+		mog_listen_add(opts.status, MOG_CONN_STATUS, mog_status_start);
+	mog_listen_close_unused();
+	return inherited;
+}
+
+/* Devices, their pools and timers, and the loop's own timers.  Once the loop exists. */
+static void start_services(void)
+{
+	mog_http_cfg.fsync = opts.fsync;
+	mog_http_cfg.usage_in_memory = opts.mgmt != NULL;
+	mog_http_cfg.slow_timeout_s = opts.slow_timeout_s;
+	mog_dev_init(opts.docroot, opts.threads_per_dev, opts.mgmt != NULL);
+	mog_dev_set_deadline(opts.io_deadline_s);
+	mog_dev_set_fence(opts.fence_pct);
+	mog_dev_start();
+	mog_conn_start_sweep(opts.slow_timeout_s);
+	if (opts.mgmt && opts.iostat)
+		mog_iostat_start(mog_mgmt_watch_round);
+	mog_conn_on_all_closed = on_all_closed;
+	mog_mgmt_on_shutdown = request_shutdown;
+	ev_timer_init(&shutdown_timer, on_shutdown_timer, 0., 0.);
+}
 
 int main(int argc, char **argv)
 {
@@ -128,16 +169,7 @@ int main(int argc, char **argv)
 	sigaddset(&quits, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &quits, NULL);
 
-	inherited = mog_listen_inherit();
-	if (opts.mgmt)
-		mog_listen_add(opts.mgmt, MOG_CONN_MGMT);
-	if (opts.http)
-		mog_listen_add(opts.http, MOG_CONN_HTTP);
-	if (opts.httpget)
-		mog_listen_add(opts.httpget, MOG_CONN_HTTPGET);
-	if (opts.status)
-		mog_listen_add(opts.status, MOG_CONN_STATUS);
-	mog_listen_close_unused();
+	inherited = listen_all();
 	if (opts.pidfile)
 		mog_pidfile_prepare(opts.pidfile);
 	/* the new binary of an upgrade stays where its parent put it */
@@ -149,24 +181,12 @@ int main(int argc, char **argv)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
 	mog_loop_init();
-	mog_metrics.start_time = ev_now(mog_loop);
+	mog_start_time = ev_now(mog_loop);
 	if (opts.accesslog)
 		mog_accesslog_open(opts.accesslog);
-	mog_http_cfg.fsync = opts.fsync;
-	mog_http_cfg.usage_in_memory = opts.mgmt != NULL;
-	mog_http_cfg.slow_timeout_s = opts.slow_timeout_s;
-	mog_dev_init(opts.docroot, opts.threads_per_dev, opts.mgmt != NULL);
-	mog_dev_set_deadline(opts.io_deadline_s);
-	mog_dev_set_fence(opts.fence_pct);
-	mog_dev_start();
-	mog_conn_start_sweep(opts.slow_timeout_s);
-	if (opts.mgmt && opts.iostat)
-		mog_iostat_start(mog_mgmt_watch_round);
-	mog_conn_on_all_closed = on_all_closed;
-	mog_mgmt_on_shutdown = request_shutdown;
-	ev_timer_init(&shutdown_timer, on_shutdown_timer, 0., 0.);
-	mog_upgrade_init(argv);
-	mog_signals_init(begin_shutdown, mog_upgrade_start,
+	start_services();
+	mog_upgrade_init(mog_loop, argv);
+	mog_signals_init(mog_loop, begin_shutdown, upgrade,
 			 opts.accesslog ? mog_accesslog_reopen : NULL);
 	sigprocmask(SIG_UNBLOCK, &quits, NULL);
 	mog_listen_start();

@@ -15,7 +15,7 @@
 #include "config_parser.h"
 #include "daemon.h"
 #include "log.h"
-#include "../net/addr.h"
+#include "../util/addr.h"
 #include "cli.h"
 
 #define DEFAULT_DOCROOT "/var/mogdata"

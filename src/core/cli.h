@@ -5,13 +5,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include "../mog.h"
-
-/* A configured listen address. */
-struct mog_addr {
-	char *text;			/* as configured, e.g. "127.0.0.1:7500" */
-	struct sockaddr_storage ss;	/* resolved, numeric: IPv4 or [IPv6] */
-	socklen_t len;
-};
+#include "../util/addr.h"
 
 enum mog_fsync {
 	MOG_FSYNC_DATA = 0,		/* default: fdatasync file, fsync directory, then 201 */

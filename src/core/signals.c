@@ -2,7 +2,6 @@
 #include <config.h>
 #include <signal.h>
 #include <string.h>
-#include "../net/loop.h"
 #include "signals.h"
 
 static void (*quit_cb)(void);
@@ -26,7 +25,8 @@ static void on_usr2(struct ev_loop *loop, ev_signal *w, int revents)
 		upgrade_cb();
 }
 
-void mog_signals_init(void (*on_quit_fn)(void), void (*on_upgrade)(void), void (*on_hup_fn)(void))
+void mog_signals_init(struct ev_loop *loop, void (*on_quit_fn)(void), void (*on_upgrade)(void),
+		      void (*on_hup_fn)(void))
 {
 	static const int quits[3] = { SIGQUIT, SIGTERM, SIGINT };
 	static const int ignored[] = { SIGPIPE, SIGUSR1, SIGWINCH };
@@ -41,8 +41,8 @@ void mog_signals_init(void (*on_quit_fn)(void), void (*on_upgrade)(void), void (
 		sigaction(ignored[i], &sa, NULL);
 	for (i = 0; i < 3; i++) {
 		ev_signal_init(&quit_w[i], on_quit, quits[i]);
-		ev_signal_start(mog_loop, &quit_w[i]);
-		ev_unref(mog_loop);	/* signal watchers alone do not keep the loop alive */
+		ev_signal_start(loop, &quit_w[i]);
+		ev_unref(loop);	/* signal watchers alone do not keep the loop alive */
 	}
 	/* SIGHUP: ignored, unless it has a use; never ignore it first, which
 	 * would discard one that arrived while it was blocked at startup */
@@ -51,10 +51,10 @@ void mog_signals_init(void (*on_quit_fn)(void), void (*on_upgrade)(void), void (
 	if (on_hup_fn) {
 		hup_cb = on_hup_fn;
 		ev_signal_init(&hup_w, on_hup, SIGHUP);
-		ev_signal_start(mog_loop, &hup_w);
-		ev_unref(mog_loop);
+		ev_signal_start(loop, &hup_w);
+		ev_unref(loop);
 	}
 	ev_signal_init(&usr2_w, on_usr2, SIGUSR2);
-	ev_signal_start(mog_loop, &usr2_w);
-	ev_unref(mog_loop);
+	ev_signal_start(loop, &usr2_w);
+	ev_unref(loop);
 }

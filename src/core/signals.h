@@ -2,12 +2,15 @@
 #ifndef MOG_SIGNALS_H
 #define MOG_SIGNALS_H
 
+#include <ev.h>
+
 /*
- * SIGQUIT, SIGTERM and SIGINT call on_quit() on the loop thread; SIGUSR2
+ * Watch signals on loop: SIGQUIT, SIGTERM and SIGINT call on_quit() on the loop thread; SIGUSR2
  * calls on_upgrade(); SIGHUP calls on_hup() (ignored when NULL); SIGPIPE,
  * SIGUSR1 and SIGWINCH are ignored.
  * Signals are blocked in every other thread (pools block them themselves).
  */
-void mog_signals_init(void (*on_quit)(void), void (*on_upgrade)(void), void (*on_hup)(void));
+void mog_signals_init(struct ev_loop *loop, void (*on_quit)(void), void (*on_upgrade)(void),
+		      void (*on_hup)(void));
 
 #endif /* MOG_SIGNALS_H */

@@ -9,19 +9,19 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 #include "xalloc.h"
-#include "../net/listen.h"
-#include "../net/loop.h"
 #include "log.h"
 #include "pidfile.h"
 #include "upgrade.h"
 
 extern char **environ;
 static char **saved_argv;
+static struct ev_loop *upgrade_loop;
 static pid_t child;
 static ev_child child_watch;
 
-void mog_upgrade_init(char **argv)
+void mog_upgrade_init(struct ev_loop *loop, char **argv)
 {
+	upgrade_loop = loop;
 	saved_argv = argv;
 }
 
@@ -51,20 +51,22 @@ static char **upgrade_env(const char *fds)
 	return env;
 }
 
-void mog_upgrade_start(void)
+void mog_upgrade_start(char *fds)
 {
-	char *fds, **env;
+	char **env;
 	const char *p;
 	size_t i;
 	pid_t pid;
 
 	if (child > 0) {
 		mog_log(LOG_WARNING, "upgrade already running on PID:%d", (int)child);
+		free(fds);
 		return;
 	}
-	if (mog_pidfile_to_oldbin() < 0)
+	if (mog_pidfile_to_oldbin() < 0) {
+		free(fds);
 		return;
-	fds = mog_listen_fd_list(false);
+	}
 	env = upgrade_env(fds);
 	pid = fork();
 	if (pid == 0) {
@@ -92,7 +94,7 @@ void mog_upgrade_start(void)
 		child = pid;
 		mog_log(LOG_INFO, "upgrade started: PID:%d", (int)pid);
 		ev_child_init(&child_watch, on_child_exit, pid, 0);
-		ev_child_start(mog_loop, &child_watch);
+		ev_child_start(upgrade_loop, &child_watch);
 	}
 	for (i = 0; env[i]; i++)
 		if (strncmp(env[i], "CMOGSTORED_FD=", 14) == 0)

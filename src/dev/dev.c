@@ -428,11 +428,41 @@ void mog_dev_set_fence(unsigned pct)
 	fence_pct = pct;
 }
 
+/* Count a finished request's errno (0: none) in its class. */
+static void count_error(struct mog_dev_metrics *m, int err)
+{
+	switch (err) {
+	case 0:
+	case ENOENT:		/* a missing file is an answer, not a disk error */
+	case ENOTDIR:
+	case EAGAIN:
+	case ETIMEDOUT:
+		return;
+	case EIO:
+		m->errors[0]++;
+		break;
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		m->errors[1]++;
+		break;
+	case EACCES:
+	case EPERM:
+	case ELOOP:
+	case EXDEV:
+		m->errors[2]++;
+		break;
+	default:
+		m->errors[3]++;
+		break;
+	}
+}
+
 void mog_dev_account(struct mog_dev *dev, int err)
 {
 	if (dev == NULL)
 		return;
-	mog_dev_metrics_error(&dev->metrics, err);
+	count_error(&dev->metrics, err);
 	dev->win_ops[dev->win_pos]++;
 	if (err == EIO)
 		dev->win_eio[dev->win_pos]++;

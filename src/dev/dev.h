@@ -9,6 +9,14 @@
 
 #define MOG_DEVID_MAX 16777215u
 
+/* Per-device numbers for /metrics (embedded in struct mog_dev).  Loop thread. */
+struct mog_dev_metrics {
+	struct mog_hist latency[3];	/* 0 GET/HEAD, 1 PUT, 2 sideband digest */
+	struct mog_hist fsync;
+	unsigned long long errors[4];	/* EIO, ENOSPC/EDQUOT, EACCES/EPERM, other */
+	unsigned long long bytes_in, bytes_out;
+};
+
 struct mog_dev {
 	unsigned devid;
 	int dir_fd;			/* the device directory, opened once (symlinks followed) */

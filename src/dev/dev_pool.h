@@ -4,17 +4,7 @@
 
 #include <pthread.h>
 #include "../mog.h"
-
-struct mog_job {
-	void (*run)(struct mog_job *job);	/* pool thread: may block on disk */
-	void (*done)(struct mog_job *job);	/* loop thread: may touch the conn */
-	struct mog_job *next;			/* link, used by whoever holds the job */
-	int err;				/* errno from run(), 0 if none */
-	/* loop thread: the job waited too long in the queue and will not run;
-	 * prepare an error answer (done() follows).  NULL: never expires. */
-	void (*expire)(struct mog_job *job);
-	double submitted;			/* ev_now() at submission */
-};
+#include "../net/loop.h"	/* struct mog_job */
 
 struct mog_dev_pool {
 	pthread_mutex_t lock;

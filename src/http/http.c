@@ -7,7 +7,7 @@
 #include "xalloc.h"
 #include "../core/accesslog.h"
 #include "../core/metrics.h"
-#include "../net/addr.h"
+#include "../util/addr.h"
 #include "../net/loop.h"
 #include "../util/path.h"
 #include "http_int.h"
@@ -120,9 +120,9 @@ static void account(struct mog_http *h)
 
 	if (h->req.method == MOG_HTTP_GET && h->off > h->body_first)
 		out += (unsigned long long)(h->off - h->body_first);
-	mog_metrics_http(h->req.method, h->status);
-	mog_metrics.http_bytes_out += out;
-	mog_metrics.http_bytes_in += (unsigned long long)h->written;
+	mog_http_metrics_count(h->req.method, h->status);
+	mog_http_metrics.bytes_out += out;
+	mog_http_metrics.bytes_in += (unsigned long long)h->written;
 	if (h->dev) {
 		struct mog_dev_metrics *dm = &h->dev->metrics;
 
@@ -200,7 +200,7 @@ static enum mog_next dispatch(struct mog_http *h)
 	h->path[req->path_len] = '\0';
 	h->path_len = req->path_len;
 	mog_conn_consume(conn, req->off);	/* the body, if any, now starts rbuf */
-	mog_metrics.http_bytes_in += req->off;
+	mog_http_metrics.bytes_in += req->off;
 	h->in_dev = mog_path_dev_component(h->path, h->path_len, &h->rest_off);
 	h->dev = mog_path_devid(h->path, h->path_len, &h->devid, &h->rest_off) ?
 		 mog_dev_get(h->devid) : NULL;
@@ -378,9 +378,8 @@ static const struct mog_conn_ops http_ops = {
 	.timeout = http_timeout,
 };
 
-void mog_http_start(struct mog_conn *conn, bool get_only)
+void mog_http_start(struct mog_conn *conn)
 {
-	conn->kind = get_only ? MOG_CONN_HTTPGET : MOG_CONN_HTTP;
 	conn->ops = &http_ops;
 	mog_conn_next(conn, MOG_NEXT_READ);
 }

@@ -84,6 +84,9 @@ void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *), bool fir
 void mog_http_respond_status(struct mog_http *h, int status);
 int mog_http_send_wbuf(struct mog_http *h, bool more);	/* owner of h: 1 sent, 0 EAGAIN, -1 error */
 
+/* http_metrics.c: count one response in mog_http_metrics.  Loop thread. */
+void mog_http_metrics_count(enum mog_http_method method, int status);
+
 /* http_resp.c: response heads (PROTOCOL.md 2.5); return their length */
 const char *mog_http_reason(int status);
 size_t mog_http_resp_status(char *buf, size_t cap, int status, bool keep);

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include "xalloc.h"
 #include "../core/log.h"
-#include "../net/addr.h"
+#include "../util/addr.h"
 #include "../util/fs.h"
 #include "../util/path.h"
 #include "http_int.h"

@@ -25,6 +25,10 @@
 #define DIGEST_BUF (256 * 1024)
 
 void (*mog_mgmt_on_shutdown)(void);
+unsigned long long mog_mgmt_commands[MOG_MGMT_C_N];
+const char *const mog_mgmt_command_names[MOG_MGMT_C_N] = {
+	"size", "MD5", "SHA-1", "watch", "shutdown", "aio_threads", "blank", "bad_uri", "unknown"
+};
 
 enum mgmt_state {
 	MGMT_LINE,		/* reading and parsing lines (loop) */
@@ -394,16 +398,16 @@ static enum mog_next job_result(struct mog_mgmt *m)
 
 static void count_command(enum mog_mgmt_cmd cmd)
 {
-	static const enum mog_metric_cmd map[] = {
-		[MOG_MGMT_BLANK] = MOG_C_BLANK, [MOG_MGMT_SIZE] = MOG_C_SIZE,
-		[MOG_MGMT_MD5] = MOG_C_MD5, [MOG_MGMT_SHA1] = MOG_C_SHA1,
-		[MOG_MGMT_WATCH] = MOG_C_WATCH, [MOG_MGMT_SHUTDOWN] = MOG_C_SHUTDOWN,
-		[MOG_MGMT_AIO_THREADS] = MOG_C_AIO_THREADS, [MOG_MGMT_BAD_URI] = MOG_C_BAD_URI,
-		[MOG_MGMT_UNKNOWN] = MOG_C_UNKNOWN,
+	static const enum mog_mgmt_metric map[] = {
+		[MOG_MGMT_BLANK] = MOG_MGMT_C_BLANK, [MOG_MGMT_SIZE] = MOG_MGMT_C_SIZE,
+		[MOG_MGMT_MD5] = MOG_MGMT_C_MD5, [MOG_MGMT_SHA1] = MOG_MGMT_C_SHA1,
+		[MOG_MGMT_WATCH] = MOG_MGMT_C_WATCH, [MOG_MGMT_SHUTDOWN] = MOG_MGMT_C_SHUTDOWN,
+		[MOG_MGMT_AIO_THREADS] = MOG_MGMT_C_AIO_THREADS,
+		[MOG_MGMT_BAD_URI] = MOG_MGMT_C_BAD_URI, [MOG_MGMT_UNKNOWN] = MOG_MGMT_C_UNKNOWN,
 	};
 
 	if (cmd != MOG_MGMT_NONE && (size_t)cmd < sizeof(map) / sizeof(map[0]))
-		mog_metrics.sideband_commands[map[cmd]]++;
+		mog_mgmt_commands[map[cmd]]++;
 }
 
 static enum mog_next command(struct mog_mgmt *m)
@@ -596,7 +600,6 @@ static const struct mog_conn_ops mgmt_ops = {
 
 void mog_mgmt_start(struct mog_conn *conn)
 {
-	conn->kind = MOG_CONN_MGMT;
 	conn->ops = &mgmt_ops;
 	mog_conn_next(conn, MOG_NEXT_READ);
 }

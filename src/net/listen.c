@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,11 +12,7 @@
 #include <sys/socket.h>
 #include "xalloc.h"
 #include "../core/log.h"
-#include "../core/metrics.h"
-#include "../http/http.h"
-#include "../http/status.h"
-#include "../mgmt/mgmt.h"
-#include "addr.h"
+#include "../util/addr.h"
 #include "loop.h"
 #include "listen.h"
 
@@ -23,10 +20,12 @@ struct listener {
 	ev_io io;
 	ev_timer retry;			/* accept paused after EMFILE */
 	enum mog_conn_kind kind;
+	void (*start)(struct mog_conn *conn);	/* the protocol of its connections */
 	char *text;
 	struct listener *next;
 };
 
+unsigned long long mog_listen_accepted;
 static struct listener *listeners;
 static ev_tstamp last_accept_log;
 
@@ -149,7 +148,8 @@ void mog_listen_close_unused(void)
 	ninherited = 0;
 }
 
-void mog_listen_add(const struct mog_addr *addr, enum mog_conn_kind kind)
+void mog_listen_add(const struct mog_addr *addr, enum mog_conn_kind kind,
+		    void (*start)(struct mog_conn *conn))
 {
 	struct listener *l;
 	int fd, one = 1;
@@ -173,6 +173,7 @@ void mog_listen_add(const struct mog_addr *addr, enum mog_conn_kind kind)
 have_fd:
 	l = xzalloc(sizeof(*l));
 	l->kind = kind;
+	l->start = start;
 	l->text = xstrdup(addr->text);
 	ev_io_init(&l->io, NULL, fd, EV_READ);
 	l->next = listeners;
@@ -216,13 +217,8 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		conn = mog_conn_new(fd, l->kind);
-		mog_metrics.connections_accepted++;
-		if (l->kind == MOG_CONN_MGMT)
-			mog_mgmt_start(conn);
-		else if (l->kind == MOG_CONN_STATUS)
-			mog_status_start(conn);
-		else
-			mog_http_start(conn, l->kind == MOG_CONN_HTTPGET);
+		mog_listen_accepted++;
+		l->start(conn);
 	}
 }
 

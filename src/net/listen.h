@@ -2,7 +2,7 @@
 #ifndef MOG_LISTEN_H
 #define MOG_LISTEN_H
 
-#include "../core/cli.h"
+#include "../util/addr.h"
 #include "conn.h"
 
 /*
@@ -26,13 +26,18 @@ char *mog_listen_fd_list(bool for_exec);
 
 /*
  * Bind and listen on addr for kind (or reuse an inherited socket of the same
- * address).  Dies with "addr=<ip:port> failed to bind+listen: <error>".
- * Main thread, at startup.
+ * address).  Each accepted connection is handed to start(conn), which gives
+ * it its protocol (conn->ops) and arms it; start then owns conn.  Dies with
+ * "addr=<ip:port> failed to bind+listen: <error>".  Main thread, at startup.
  */
-void mog_listen_add(const struct mog_addr *addr, enum mog_conn_kind kind);
+void mog_listen_add(const struct mog_addr *addr, enum mog_conn_kind kind,
+		    void (*start)(struct mog_conn *conn));
 
 /* Start accepting on every listener.  Main thread, once the loop exists. */
 void mog_listen_start(void);
+
+/* Connections accepted so far.  Loop thread. */
+extern unsigned long long mog_listen_accepted;
 
 /* Close every listening socket now (shutdown: new connections are refused).  Loop thread. */
 void mog_listen_close_all(void);

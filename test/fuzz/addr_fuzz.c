@@ -1,6 +1,6 @@
 /*
  * addr_fuzz.c: libFuzzer driver for mog_addr_parse() and mog_addr_format()
- * (src/net/addr_parser.rl).
+ * (src/util/addr_parser.rl).
  *
  * The input is one listen address (up to its first NUL).  Whether it is a
  * syntax error must match a plain-C reading of PROTOCOL.md 1 (shape_ok()
@@ -10,7 +10,7 @@
 #include <config.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include "net/addr.h"
+#include "util/addr.h"
 #include "fuzz.h"
 
 static bool digits(const char *s, size_t n)

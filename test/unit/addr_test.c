@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
-#include "net/addr.h"
+#include "util/addr.h"
 #include "tap.h"
 
 /* Parse s, expect OK and the canonical text want. */

@@ -14,9 +14,11 @@
 #include "../core/metrics.h"
 #include "../dev/dev.h"
 #include "../mgmt/mgmt.h"
+#include "../http/http.h"
+#include "../http/http_date.h"
+#include "../http/http_parser.h"
+#include "../net/listen.h"
 #include "../net/loop.h"
-#include "http_date.h"
-#include "http_parser.h"
 #include "status.h"
 
 struct status_req {
@@ -109,61 +111,14 @@ static void hist(struct status_req *s, const char *name, const char *labels,
 	put(s, "%s_count{%s} %llu\n", name, labels, h->n);
 }
 
-static void metrics(struct status_req *s)
+/* The per-device families of /metrics. */
+static void per_device(struct status_req *s)
 {
 	static const char *const ops[3] = { "GET", "PUT", "digest" };
 	static const char *const classes[4] = { "EIO", "ENOSPC", "EACCES", "other" };
-	struct mog_metrics *m = &mog_metrics;
-	size_t ndevs, i, idle = mog_conn_idle_count();
+	size_t ndevs, i;
 	struct mog_dev **devs = mog_dev_list(&ndevs);
-	unsigned a, b;
-
-	put(s, "# HELP evmogstored_build_info Build information.\n"
-	       "# TYPE evmogstored_build_info gauge\n"
-	       "evmogstored_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
-	put(s, "# HELP evmogstored_uptime_seconds Seconds since the daemon started.\n"
-	       "# TYPE evmogstored_uptime_seconds gauge\n"
-	       "evmogstored_uptime_seconds %.3f\n", ev_now(mog_loop) - m->start_time);
-	put(s, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-	       "# TYPE process_resident_memory_bytes gauge\n"
-	       "process_resident_memory_bytes %ld\n", proc_rss_bytes());
-	put(s, "# HELP process_open_fds Number of open file descriptors.\n"
-	       "# TYPE process_open_fds gauge\n"
-	       "process_open_fds %ld\n", proc_open_fds());
-	put(s, "# HELP evmogstored_http_requests_total HTTP responses by method and status.\n"
-	       "# TYPE evmogstored_http_requests_total counter\n");
-	for (a = 0; a < MOG_M_NMETHODS; a++)
-		for (b = 0; b < MOG_S_NSTATUS; b++)
-			if (m->http_requests[a][b])
-				put(s, "evmogstored_http_requests_total{method=\"%s\",status=\"%d\"} %llu\n",
-				    mog_metric_method_names[a], mog_metric_status_codes[b],
-				    m->http_requests[a][b]);
-	put(s, "# HELP evmogstored_http_received_bytes_total Bytes of HTTP requests (heads and bodies).\n"
-	       "# TYPE evmogstored_http_received_bytes_total counter\n"
-	       "evmogstored_http_received_bytes_total %llu\n", m->http_bytes_in);
-	put(s, "# HELP evmogstored_http_sent_bytes_total Bytes of HTTP responses (heads and bodies).\n"
-	       "# TYPE evmogstored_http_sent_bytes_total counter\n"
-	       "evmogstored_http_sent_bytes_total %llu\n", m->http_bytes_out);
-	put(s, "# HELP evmogstored_connections Open client connections.\n"
-	       "# TYPE evmogstored_connections gauge\n"
-	       "evmogstored_connections{state=\"open\"} %zu\n"
-	       "evmogstored_connections{state=\"idle\"} %zu\n", mog_conn_count, idle);
-	put(s, "# HELP evmogstored_connections_accepted_total Connections accepted.\n"
-	       "# TYPE evmogstored_connections_accepted_total counter\n"
-	       "evmogstored_connections_accepted_total %llu\n", m->connections_accepted);
-	put(s, "# HELP evmogstored_sideband_commands_total Sideband commands by type.\n"
-	       "# TYPE evmogstored_sideband_commands_total counter\n");
-	for (a = 0; a < MOG_C_NCMDS; a++)
-		put(s, "evmogstored_sideband_commands_total{command=\"%s\"} %llu\n",
-		    mog_metric_cmd_names[a], m->sideband_commands[a]);
-	if (mog_accesslog_on())
-		put(s, "# HELP evmogstored_accesslog_dropped_lines_total Access log lines dropped "
-		       "because the log disk fell behind.\n"
-		       "# TYPE evmogstored_accesslog_dropped_lines_total counter\n"
-		       "evmogstored_accesslog_dropped_lines_total %lu\n", mog_accesslog_dropped());
-	put(s, "# HELP evmogstored_fsck_queue_length fsck digests waiting for their filesystem.\n"
-	       "# TYPE evmogstored_fsck_queue_length gauge\n"
-	       "evmogstored_fsck_queue_length %zu\n", mog_mgmt_fsck_queued());
+	unsigned a;
 
 #define PER_DEV(name, type, help) \
 	put(s, "# HELP evmogstored_device_" name " " help "\n# TYPE evmogstored_device_" name " " type "\n")
@@ -225,6 +180,62 @@ static void metrics(struct status_req *s)
 #undef PER_DEV
 }
 
+static void metrics(struct status_req *s)
+{
+	struct mog_http_metrics *m = &mog_http_metrics;
+	size_t idle = mog_conn_idle_count();
+	unsigned a, b;
+
+	put(s, "# HELP evmogstored_build_info Build information.\n"
+	       "# TYPE evmogstored_build_info gauge\n"
+	       "evmogstored_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	put(s, "# HELP evmogstored_uptime_seconds Seconds since the daemon started.\n"
+	       "# TYPE evmogstored_uptime_seconds gauge\n"
+	       "evmogstored_uptime_seconds %.3f\n", ev_now(mog_loop) - mog_start_time);
+	put(s, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+	       "# TYPE process_resident_memory_bytes gauge\n"
+	       "process_resident_memory_bytes %ld\n", proc_rss_bytes());
+	put(s, "# HELP process_open_fds Number of open file descriptors.\n"
+	       "# TYPE process_open_fds gauge\n"
+	       "process_open_fds %ld\n", proc_open_fds());
+	put(s, "# HELP evmogstored_http_requests_total HTTP responses by method and status.\n"
+	       "# TYPE evmogstored_http_requests_total counter\n");
+	for (a = 0; a < MOG_HTTP_M_N; a++)
+		for (b = 0; b < MOG_HTTP_S_N; b++)
+			if (m->requests[a][b])
+				put(s, "evmogstored_http_requests_total{method=\"%s\",status=\"%d\"} %llu\n",
+				    mog_http_metric_method_names[a], mog_http_metric_status_codes[b],
+				    m->requests[a][b]);
+	put(s, "# HELP evmogstored_http_received_bytes_total Bytes of HTTP requests (heads and bodies).\n"
+	       "# TYPE evmogstored_http_received_bytes_total counter\n"
+	       "evmogstored_http_received_bytes_total %llu\n", m->bytes_in);
+	put(s, "# HELP evmogstored_http_sent_bytes_total Bytes of HTTP responses (heads and bodies).\n"
+	       "# TYPE evmogstored_http_sent_bytes_total counter\n"
+	       "evmogstored_http_sent_bytes_total %llu\n", m->bytes_out);
+	put(s, "# HELP evmogstored_connections Open client connections.\n"
+	       "# TYPE evmogstored_connections gauge\n"
+	       "evmogstored_connections{state=\"open\"} %zu\n"
+	       "evmogstored_connections{state=\"idle\"} %zu\n", mog_conn_count, idle);
+	put(s, "# HELP evmogstored_connections_accepted_total Connections accepted.\n"
+	       "# TYPE evmogstored_connections_accepted_total counter\n"
+	       "evmogstored_connections_accepted_total %llu\n", mog_listen_accepted);
+	put(s, "# HELP evmogstored_sideband_commands_total Sideband commands by type.\n"
+	       "# TYPE evmogstored_sideband_commands_total counter\n");
+	for (a = 0; a < MOG_MGMT_C_N; a++)
+		put(s, "evmogstored_sideband_commands_total{command=\"%s\"} %llu\n",
+		    mog_mgmt_command_names[a], mog_mgmt_commands[a]);
+	if (mog_accesslog_on())
+		put(s, "# HELP evmogstored_accesslog_dropped_lines_total Access log lines dropped "
+		       "because the log disk fell behind.\n"
+		       "# TYPE evmogstored_accesslog_dropped_lines_total counter\n"
+		       "evmogstored_accesslog_dropped_lines_total %lu\n", mog_accesslog_dropped());
+	put(s, "# HELP evmogstored_fsck_queue_length fsck digests waiting for their filesystem.\n"
+	       "# TYPE evmogstored_fsck_queue_length gauge\n"
+	       "evmogstored_fsck_queue_length %zu\n", mog_mgmt_fsck_queued());
+
+	per_device(s);
+}
+
 static void html_escape_put(struct status_req *s, const char *t)
 {
 	for (; *t; t++) {
@@ -266,7 +277,7 @@ static void page(struct status_req *s)
 	put(s, "</code> &middot; up <span id=\"uptime\">%.0f</span> s &middot; "
 	       "connections: <span id=\"conns\">%zu</span> open, <span id=\"idle\">%zu</span> idle"
 	       " &middot; fsck queue %zu &middot; refreshes every 5 s</p>\n",
-	    ev_now(mog_loop) - mog_metrics.start_time, mog_conn_count, mog_conn_idle_count(),
+	    ev_now(mog_loop) - mog_start_time, mog_conn_count, mog_conn_idle_count(),
 	    mog_mgmt_fsck_queued());
 	put(s, "<table id=\"devices\"><tr><th class=\"l\">device</th><th class=\"l\">usage</th>"
 	       "<th>used</th><th>total</th><th>%%util</th><th>GET p50</th><th>GET p99</th>"
@@ -461,7 +472,6 @@ static const struct mog_conn_ops status_ops = {
 
 void mog_status_start(struct mog_conn *conn)
 {
-	conn->kind = MOG_CONN_STATUS;
 	conn->ops = &status_ops;
 	mog_conn_next(conn, MOG_NEXT_READ);
 }

@@ -5,6 +5,13 @@
 #include <sys/socket.h>
 #include "../mog.h"
 
+/* A configured listen address. */
+struct mog_addr {
+	char *text;			/* as configured, e.g. "127.0.0.1:7500" */
+	struct sockaddr_storage ss;	/* resolved, numeric: IPv4 or [IPv6] */
+	socklen_t len;
+};
+
 enum mog_addr_result {
 	MOG_ADDR_OK = 0,
 	MOG_ADDR_SYNTAX,	/* not of an accepted shape: "failed to parse <key>=<value>" */
