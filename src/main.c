@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include "core/accesslog.h"
@@ -17,6 +16,7 @@
 #include "core/metrics.h"
 #include "core/notify.h"
 #include "core/pidfile.h"
+#include "core/proctitle.h"
 #include "core/signals.h"
 #include "core/upgrade.h"
 #include "dev/dev.h"
@@ -31,7 +31,6 @@
 
 static struct mog_opts opts;
 static ev_timer shutdown_timer;
-static char **saved_argv;
 
 /* Raise the soft descriptor limit to maxconns (OPERATIONS.md 13); never fatal. */
 static void raise_nofile(unsigned long want)
@@ -62,24 +61,13 @@ static void on_all_closed(void)
 /* Graceful shutdown (OPERATIONS.md 12): stop accepting, drain, exit 0. */
 static void begin_shutdown(void)
 {
-	char title[16];
 
 	if (mog_shutting_down)
 		return;
 	mog_log(LOG_INFO, "shutting down");
 	mog_notify("STOPPING=1");
 	/* the reference tests look for "shutting down" in ps output */
-	snprintf(title, sizeof(title), "shutting down");
-	prctl(PR_SET_NAME, title);
-	if (saved_argv && saved_argv[0]) {
-		size_t len = strlen(saved_argv[0]);
-		const char *t = "evmogstored, shutting down";
-
-		if (len >= strlen(t)) {
-			memset(saved_argv[0], 0, len);
-			memcpy(saved_argv[0], t, strlen(t));
-		}
-	}
+	mog_proctitle_set(", shutting down");
 	mog_listen_close_all();
 	mog_iostat_stop();
 	mog_mgmt_shutdown();
@@ -144,7 +132,7 @@ int main(int argc, char **argv)
 	sigset_t quits;
 	mode_t mask;
 
-	saved_argv = argv;
+	mog_proctitle_init(argc, argv);
 	mog_cli_parse(&opts, argc, argv);
 	mog_log_open();
 	mask = umask(0);

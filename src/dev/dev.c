@@ -552,6 +552,9 @@ void mog_dev_set_threads(unsigned n)
 
 	for (i = 0; i < ndevs; i++)
 		mog_dev_pool_resize(&devs[i]->pool, n);
+	/* without a device yet, the docroot pool does all the disk work: it takes the size */
+	if (ndevs == 0)
+		mog_dev_pool_resize(&root_pool, n);
 	pool_threads = n;
 }
 

@@ -270,4 +270,22 @@ is(ask($m, "MD5 //foo\r\n"), "//foo MD5=900150983cd24fb0d6963f7d28e17f72\r\n", '
 }
 
 is($d->stop('QUIT'), 0, 'N exit status 0 after SIGQUIT');
+
+# P223 on a docroot without any device yet: the docroot pool (scans, paths outside
+# devices) takes the size, so the change is still visible in the thread count
+{
+	my $e = TestDaemon->start(devices => []);
+	my $s = $e->connect('mgmt');
+	my $before = $e->pid_threads;
+	is(ask($s, "server aio_threads = 12\r\n"), "\r\n", 'P223 no device: aio_threads = 12 → empty line');
+	# the docroot pool starts with 4 threads
+	ok(TestDaemon::poll_until(sub { ($e->pid_threads // 0) == $before + 8 }),
+	   'P223 no device: the docroot pool grew from 4 to 12 threads')
+		or diag("before $before, now " . $e->pid_threads);
+	is(ask($s, "server aio_threads = 2\r\n"), "\r\n", 'P223 no device: aio_threads = 2 → empty line');
+	ok(TestDaemon::poll_until(sub { ($e->pid_threads // 0) == $before - 2 }),
+	   'P223 no device: the docroot pool shrank to 2 threads')
+		or diag("before $before, now " . $e->pid_threads);
+	is($e->stop('QUIT'), 0, 'P223 no device: exit 0');
+}
 done_testing;

@@ -91,6 +91,28 @@ sub title {
 	is($d->stop('QUIT'), 0, 'S248 exit 0');
 }
 
+# S248 with a binary path shorter than "evmogstored, shutting down": the title uses the
+# whole argv+environ area, not only argv[0]
+SKIP: {
+	skip 'process title not visible under valgrind', 3 if TestDaemon::valgrind();
+	require File::Temp;
+	require Cwd;
+	my $dir = File::Temp::tempdir('/tmp/evXXXXXX', CLEANUP => 1);
+	symlink(Cwd::realpath(TestDaemon::binary()), "$dir/ev") or die "symlink: $!";
+	local $ENV{EVMOGSTORED} = "$dir/ev";
+	my $d = TestDaemon->start(devices => [666]);
+	my $s = $d->connect('http');
+	TestDaemon::write_all($s, 'GET /');
+	settle();
+	kill 'QUIT', $d->{pid};
+	ok(TestDaemon::poll_until(sub { title($d->{pid}) =~ /shutting down/ }, 3),
+	   'S248 short binary path: process title says "shutting down"') or diag(title($d->{pid}));
+	TestDaemon::write_all($s, "dev666/missing.fid HTTP/1.1\r\nHost: t\r\n\r\n");
+	my $r = TestDaemon::read_response($s);
+	is($r && $r->{status}, 404, 'S248 short binary path: request in flight answered');
+	is($d->stop('QUIT'), 0, 'S248 short binary path: exit 0');
+}
+
 # S249
 {
 	my $d = TestDaemon->start(devices => [666]);
