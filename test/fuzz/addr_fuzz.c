@@ -3,7 +3,7 @@
  * (src/util/addr_parser.rl).
  *
  * The input is one listen address (up to its first NUL).  Whether it is a
- * syntax error must match a plain-C reading of PROTOCOL.md 1 (shape_ok()
+ * syntax error must match a plain-C reading of doc/protocol.md, Listeners (shape_ok()
  * below); an OK result must round-trip: format(parse(x)) parses OK again to
  * the same address, and formats to the same text.
  */

@@ -2,7 +2,7 @@
  * config_parser_fuzz.c: libFuzzer driver for mog_config_parse() (src/core/config_parser.rl).
  *
  * The input is a configuration file.  Every callback must get NUL-terminated
- * strings (read with strlen() under ASan) shaped as OPERATIONS.md 3.1 says,
+ * strings (read with strlen() under ASan) shaped as doc/evmogstored.8 (CONFIGURATION) says,
  * with line numbers that increase, and the whole sequence must equal what a
  * plain-C reading of the grammar (ref() below) expects.  A NUL byte anywhere
  * makes the file invalid with no callback at all.

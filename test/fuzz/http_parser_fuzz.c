@@ -6,7 +6,7 @@
  * split point taken from the head's first byte (the second call gets a new
  * buffer holding the same bytes plus more, as after a realloc); and growing
  * one byte per call.  Bytes past the length handed over are ASan-poisoned.
- * A DONE head must also satisfy the invariants of PROTOCOL.md 2.1-2.3.
+ * A DONE head must also satisfy the invariants of doc/protocol.md, Request line, Headers, Limits.
  */
 #include <config.h>
 #include "http/http_parser.h"

@@ -7,7 +7,7 @@
  * Every callback must get a name of 1..71 of [A-Za-z0-9/] and a util of 1..7
  * of [0-9.], report ends only after device lines, and the event sequence
  * must be the same for every pattern and equal to a plain-C reading of
- * PROTOCOL.md 5.3 (ref() below).
+ * doc/protocol.md, watch (ref() below).
  */
 #include <config.h>
 #include "dev/iostat_parser.h"

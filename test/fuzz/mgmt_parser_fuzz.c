@@ -4,7 +4,7 @@
  * The input is a stream of pipelined sideband lines.  Each line is parsed
  * whole, in two pieces (split point from its first byte, each piece in an
  * exact-size buffer) and growing one byte per call; all must agree, and
- * agree with a plain-C reading of PROTOCOL.md 3 (ref() below).  Invariants:
+ * agree with a plain-C reading of doc/protocol.md, Sideband (ref() below).  Invariants:
  * line_len <= len and <= MOG_MGMT_LINE_MAX, offsets within the line.
  */
 #include <config.h>

@@ -1,4 +1,4 @@
-# 10-cli.t: command-line options of OPERATIONS.md 1, 4 and 7 (conformance A1-A5, A18-A30).
+# 10-cli.t: command-line options, listener defaults and daemonizing (doc/evmogstored.8).
 use strict;
 use warnings;
 use Test::More;
@@ -273,7 +273,7 @@ for my $h ('--help', '-?', '--usage') {
 	}
 }
 
-# rejected and ignored options of OPERATIONS.md 1
+# rejected and ignored options
 {
 	my ($rc, $out, $err) = TestDaemon::run_cli(['--multi', "--docroot=$root"]);
 	is($rc, 1, '--multi: exit 1');

@@ -1,4 +1,5 @@
-# 11-config.t: the configuration file and its precedence, OPERATIONS.md 3-5 (A6-A14, A28).
+# 11-config.t: the configuration file and its precedence over the command line
+# (doc/evmogstored.8, CONFIGURATION).
 use strict;
 use warnings;
 use Test::More;

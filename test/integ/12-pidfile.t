@@ -1,4 +1,4 @@
-# 12-pidfile.t: the pid file of OPERATIONS.md 8 (conformance B31-B35).
+# 12-pidfile.t: the pid file (doc/evmogstored.8, --pidfile).
 use strict;
 use warnings;
 use Test::More;

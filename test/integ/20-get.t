@@ -1,4 +1,5 @@
-# 20-get.t: response format (CONFORMANCE D) and GET/HEAD of files (CONFORMANCE F).
+# 20-get.t: response format and GET/HEAD of files (doc/protocol.md, Responses,
+# GET and HEAD).
 use strict;
 use warnings;
 use Test::More;
@@ -185,7 +186,7 @@ SKIP: {
 	my $r = rt("GET /dev1/file HTTP/1.1\r\n\r\n");
 	is($r && $r->{body}, 'hello world', 'F93 another client is served while the huge GET is stalled');
 	cmp_ok(time - $t0, '<', TestDaemon::slow(1), 'F93 ... promptly');
-	# PROTOCOL.md 2.7: a file that shrinks while being sent ends the connection, never padded
+	# doc/protocol.md, GET and HEAD: a file that shrinks while being sent ends the connection, never padded
 	truncate($p, 1048576) or die;
 	my $rest = TestDaemon::read_until_eof($slow, TestDaemon::slow(10));
 	cmp_ok(length($rest), '<', 104857600, 'F93 file shrunk during the GET: connection closed early, no padding');

@@ -1,4 +1,4 @@
-# 21-http-syntax.t: request line and headers (CONFORMANCE C).
+# 21-http-syntax.t: request line and headers (doc/protocol.md, Request line, Headers).
 use strict;
 use warnings;
 use Test::More;

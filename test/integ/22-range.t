@@ -1,4 +1,4 @@
-# 22-range.t: Range requests on GET and HEAD (CONFORMANCE G).
+# 22-range.t: Range requests on GET and HEAD (doc/protocol.md, Range).
 use strict;
 use warnings;
 use Test::More;
@@ -108,7 +108,7 @@ for my $t (['G108', 'bytes=-5-5'], ['G108', 'bytes=4qasdlkj'], ['G108', 'bytes=3
 		ok(TestDaemon::is_eof($s, 5), "$id $m with Range: $range: EOF");
 	}
 }
-# 507 for numbers overflowing 63 bits (PROTOCOL.md 2.8)
+# 507 for numbers overflowing 63 bits (doc/protocol.md, Request line)
 {
 	my ($r, $s) = $d->roundtrip("GET /dev1/r HTTP/1.1\r\nRange: bytes=0-99999999999999999999999\r\n\r\n");
 	is($r && $r->{status}, 507, 'G108 Range number overflowing 63 bits → 507');

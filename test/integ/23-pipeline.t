@@ -1,4 +1,4 @@
-# 23-pipeline.t: persistence, pipelining and idle connections (CONFORMANCE E).
+# 23-pipeline.t: persistence, pipelining and idle connections (doc/protocol.md, Connections).
 use strict;
 use warnings;
 use Test::More;
@@ -87,7 +87,7 @@ for my $t (['E72', "GET /dev1/file HTTP/1.0\r\n\r\n", 'close'],
 	is($h && $h->{headers}{'content-length'}, 1048576, 'E77 final pipelined HEAD answered');
 	ok(TestDaemon::is_eof($s, 5), 'E77 then EOF');
 }
-# PROTOCOL.md 2.4: a client that half-closes gets the responses it completed, then EOF
+# a client that half-closes gets the responses it completed, then EOF
 {
 	my $s = $d->connect('http');
 	TestDaemon::write_all($s, "GET /dev1/file HTTP/1.1\r\n\r\nGET /dev1/missing HTTP/1.1\r\n\r\nGET /dev1/fi");
@@ -131,7 +131,7 @@ for my $t (['E72', "GET /dev1/file HTTP/1.0\r\n\r\n", 'close'],
 	is($norm->($all), TestDaemon::exact_201() . TestDaemon::exact_200(2, 'close') . 'hi',
 	   'E81 HTTP/1.0 keep-alive PUT + pipelined GET → 201 keep-alive, then 200 with body, close');
 }
-# E82: there is no idle timeout at all (PROTOCOL.md 2.4); cmogstored's test idles 12 s.
+# E82: there is no idle timeout at all (doc/protocol.md, Connections); cmogstored's test idles 12 s.
 # 3 s shows the same thing without slowing the suite down.
 {
 	my $s = $d->connect('http');

@@ -1,4 +1,4 @@
-# 30-put.t: PUT with Content-Length (CONFORMANCE H) and the Content-MD5 header (CONFORMANCE K).
+# 30-put.t: PUT with Content-Length and the Content-MD5 header (doc/protocol.md, PUT).
 use strict;
 use warnings;
 use Test::More;

@@ -1,4 +1,5 @@
-# 31-chunked.t: chunked PUT bodies, trailers and Content-MD5 trailers (CONFORMANCE I).
+# 31-chunked.t: chunked PUT bodies, trailers and Content-MD5 trailers (doc/protocol.md,
+# Chunked bodies, Content-MD5).
 use strict;
 use warnings;
 use Test::More;

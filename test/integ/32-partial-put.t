@@ -1,4 +1,4 @@
-# 32-partial-put.t: PUT with Content-Range, written in place (CONFORMANCE J).
+# 32-partial-put.t: PUT with Content-Range, written in place (doc/protocol.md, Content-Range).
 use strict;
 use warnings;
 use Test::More;
@@ -101,7 +101,7 @@ ok(!-e $d->path('dev666/j173'), 'J173 no file');
 	}
 	is($d->read_file('dev666/j176'), 'XYQdef', 'J176 malformed ranges left the file untouched');
 }
-# PROTOCOL.md 2.9.6: with Content-Range an MD5 mismatch answers 400, bytes stay written
+# with Content-Range an MD5 mismatch answers 400, bytes stay written
 {
 	my $r = $d->roundtrip("PUT /dev666/j176 HTTP/1.1\r\nContent-Length: 5\r\nContent-Range: bytes 0-4/*\r\n"
 			      . "Content-MD5: q1a02StAcTrMWviZhdS3hg==\r\n\r\nabcde");

@@ -1,4 +1,5 @@
-# 33-delete-mkcol.t: DELETE and MKCOL (CONFORMANCE L) and the get-only listener (CONFORMANCE M).
+# 33-delete-mkcol.t: DELETE and MKCOL, and the get-only listener (doc/protocol.md, DELETE,
+# MKCOL, Listeners).
 use strict;
 use warnings;
 use Test::More;

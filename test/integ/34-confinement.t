@@ -1,6 +1,6 @@
 # 34-confinement.t: requests never reach outside the docroot: symlinks below a device directory
-# (or below the docroot) are refused, and ".." is refused (project deviation from PROTOCOL.md,
-# which follows symlinks; CONFORMANCE F90, H120, L188 for "..").
+# (or below the docroot) are refused, and ".." is refused (doc/protocol.md, Request targets;
+# cmogstored follows symlinks).
 use strict;
 use warnings;
 use Test::More;

@@ -1,5 +1,5 @@
-# 40-mgmt.t: sideband framing, `size` and `server aio_threads` (CONFORMANCE N, P;
-# PROTOCOL.md 3).  Project decision: paths up to MOG_PATH_MAX = 64 bytes are accepted.
+# 40-mgmt.t: sideband framing, `size` and `server aio_threads` (doc/protocol.md,
+# Sideband).  Project decision: paths up to MOG_PATH_MAX = 64 bytes are accepted.
 use strict;
 use warnings;
 use Test::More;

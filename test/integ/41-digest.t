@@ -1,5 +1,5 @@
 # 41-digest.t: sideband MD5 and SHA-1, the fsck queue, and digests of large files not
-# delaying other connections (CONFORMANCE O; PROTOCOL.md 3.3; OPERATIONS.md 11).
+# delaying other connections (doc/protocol.md, MD5 and SHA-1).
 use strict;
 use warnings;
 use Test::More;

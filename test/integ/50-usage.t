@@ -1,4 +1,4 @@
-# 50-usage.t: devNNN/usage files (CONFORMANCE R; PROTOCOL.md 4; OPERATIONS.md 10).
+# 50-usage.t: devNNN/usage files and device discovery (doc/protocol.md, Usage files).
 use strict;
 use warnings;
 use Test::More;
@@ -198,7 +198,7 @@ my $d = TestDaemon->start(devices => [1, 666], env => { MOG_DISK_USAGE_INTERVAL 
 
 is($d->stop('QUIT'), 0, 'R238 exit status 0');
 
-# HTTP-only daemon writes no usage file (PROTOCOL.md 4.2).
+# HTTP-only daemon writes no usage file (doc/protocol.md, Usage files).
 {
 	my $h = TestDaemon->start(devices => [666], mgmt => 0, env => { MOG_DISK_USAGE_INTERVAL => 1 });
 	sleep 1.5;	# the subject is that nothing appears over more than one interval

@@ -1,5 +1,5 @@
-# 51-watch.t: the `watch` utilisation stream and the iostat child (CONFORMANCE Q;
-# PROTOCOL.md 5), driven by mock-iostat.pl through MOG_IOSTAT_CMD, plus one run on the
+# 51-watch.t: the `watch` utilisation stream and the iostat child (doc/protocol.md,
+# watch), driven by mock-iostat.pl through MOG_IOSTAT_CMD, plus one run on the
 # default /proc/diskstats source.
 use strict;
 use warnings;
@@ -180,7 +180,7 @@ for my $mode (qw(trickle split)) {
 	is($d->stop('QUIT'), 0, 'Q235 exit 0');
 }
 
-# Which directories are devices (OPERATIONS.md 10), and rescans on the usage interval.
+# Which directories are devices, and rescans on the usage interval.
 {
 	my $dir = TestDaemon::new_tmpdir();
 	my $d = TestDaemon->start(devices => [0, 5, 16777215, 16777216], env => {

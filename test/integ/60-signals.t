@@ -1,5 +1,5 @@
-# 60-signals.t: graceful shutdown and the other signals (CONFORMANCE S247-S257;
-# OPERATIONS.md 6.2, 12).
+# 60-signals.t: graceful shutdown and the other signals
+# (doc/evmogstored.8, SIGNALS).
 use strict;
 use warnings;
 use Test::More;

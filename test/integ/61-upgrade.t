@@ -1,5 +1,5 @@
-# 61-upgrade.t: SIGUSR2 binary upgrade of a daemonized instance (OPERATIONS.md 7, 8, 9.3, 12;
-# CONFORMANCE S258, S259), and a continuous load of GETs and PUTs through an upgrade.
+# 61-upgrade.t: SIGUSR2 binary upgrade of a daemonized instance (doc/evmogstored.8,
+# SIGUSR2), and a continuous load of GETs and PUTs through an upgrade.
 #
 # The daemon is started as "evmogstored" (argv[0] without a slash) with
 # PATH=<directory of the binary>:/usr/bin:/bin, so the upgrade finds it on PATH.  Not run under
@@ -263,7 +263,7 @@ sub fd_count {
 
 # The root of the load test below, made deterministic: connections the old process has
 # accepted whose complete request is already waiting in the socket when SIGQUIT arrives are
-# answered (OPERATIONS.md 12.4: a request in progress finishes).  Dropping them loses requests
+# answered (graceful shutdown: a request in progress finishes).  Dropping them loses requests
 # during an upgrade that the new process would otherwise have served.
 {
 	my $F = "$tmp/race.pid";

@@ -1,5 +1,5 @@
 # 62-inherit.t: inherited listening sockets, CMOGSTORED_FD and LISTEN_FDS/LISTEN_PID
-# (OPERATIONS.md 9.1, 9.2; CONFORMANCE S261-S266).
+# (doc/evmogstored.8, ENVIRONMENT).
 use strict;
 use warnings;
 use Test::More;

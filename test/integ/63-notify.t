@@ -1,5 +1,5 @@
-# 63-notify.t: sd_notify-style READY=1 / STOPPING=1 to $NOTIFY_SOCKET (OPERATIONS.md 9.2
-# socket activation without systemd, 12).
+# 63-notify.t: sd_notify-style READY=1 / STOPPING=1 to $NOTIFY_SOCKET (socket activation
+# without systemd; doc/evmogstored.8, NOTIFY_SOCKET).
 use strict;
 use warnings;
 use Test::More;

@@ -1,5 +1,5 @@
 # 64-shutdown-large.t: graceful shutdown with a 256 MiB GET and a 256 MiB PUT in flight
-# (OPERATIONS.md 12; CONFORMANCE S248 at a larger size, with an upload as well).
+# (S248 at a larger size, with an upload as well).
 use strict;
 use warnings;
 use Test::More;

@@ -1,6 +1,6 @@
 # 70-tracker-flow.t: a file's life as the MogileFS tracker and clients drive it, replayed
-# in raw bytes against two nodes on 127.0.0.1 and 127.0.0.2 (TRACKER-VIEW.md; CONFORMANCE T,
-# the parts that need no real tracker).  Every reply the tracker would check is asserted.
+# in raw bytes against two nodes on 127.0.0.1 and 127.0.0.2 (the parts that need no real
+# tracker).  Every reply the tracker would check is asserted.
 use strict;
 use warnings;
 use Test::More;

@@ -1,6 +1,6 @@
 # 80-fault-enospc.t: disk errors injected at the syscall boundary (test/fault/faultshim.c):
 # ENOSPC/EDQUOT → 507, EIO → 500 / MD5=-1 / ERR read, EMFILE, and nothing left behind
-# (PROTOCOL.md 2.9.8, 2.9.9, 2.12, 3.3; OPERATIONS.md 13, 16).
+# (doc/protocol.md, Commit, PUT errors, Status summary, MD5 and SHA-1).
 use strict;
 use warnings;
 use Test::More;
@@ -123,7 +123,7 @@ put_fails("PUT /dev1/chunked HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n
 put_fails("PUT /dev1/keep HTTP/1.1\r\nContent-Length: 3\r\n\r\nnew", 507,
 	  'fault: ENOSPC during PUT over an existing file → 507');
 is($d->read_file('dev1/keep'), 'keep1', 'fault: ENOSPC during PUT: the old file is untouched');
-# other requests keep working while the disk is full (OPERATIONS.md 16)
+# other requests keep working while the disk is full
 {
 	my $s = get_ok('/dev1/keep', 'keep1', 'fault: ENOSPC: other files on dev1 still served');
 	get_ok('/dev2/keep', 'keep2', 'fault: ENOSPC: dev2 still served, same connection', $s);
@@ -139,7 +139,7 @@ is($d->read_file('dev1/keep'), 'keep1', 'fault: ENOSPC during PUT: the old file 
 	close $s;
 }
 # a large upload: the disk fills after two writes while the client is still sending; the
-# 507 may be followed by a reset (PROTOCOL.md 2.9.9), but nothing may stay behind
+# 507 may be followed by a reset (doc/protocol.md, PUT errors), but nothing may stay behind
 set_faults(PATH => '/dev1/', CALLS => 'write', ERRNO => 'ENOSPC', AFTER => 2);
 {
 	my $s = $d->connect('http');

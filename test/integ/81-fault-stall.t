@@ -1,6 +1,6 @@
 # 81-fault-stall.t: a hung disk (every open under dev1 takes 2 s, injected by
 # test/fault/faultshim.c) must not delay GETs on dev2, the sideband or `watch` rounds
-# (OPERATIONS.md 11.1; doc/design.md "one rule").
+# (doc/design.md "one rule").
 use strict;
 use warnings;
 use Test::More;

@@ -1,5 +1,5 @@
 # 82-crash.t: SIGKILL in the middle of 20 uploads, then a restart on the same docroot:
-# no partial file ever becomes visible (PROTOCOL.md 2.9.8; OPERATIONS.md 16 "Crash during PUT").
+# no partial file ever becomes visible (doc/protocol.md, Commit).
 use strict;
 use warnings;
 use Test::More;
@@ -51,7 +51,7 @@ is(scalar(grep { -e $d->path($_) } @paths), 0, 'crash: no file at any final path
 is($d->read_file('dev1/over'), 'old', 'crash: the file being replaced still has its old content');
 @tmp = tmpfiles();
 ok(@tmp == $N + 1 && !(grep { !/$TMP_RE/ || $1 != $pid } @tmp),
-   "crash: the temp files are left as <name>.<8 hex>.$pid.tmp (OPERATIONS.md 16)")
+   "crash: the temp files are left as <name>.<8 hex>.$pid.tmp (doc/protocol.md, Commit)")
 	or diag("@tmp");
 
 # The issue asks for orphans to go at startup: a temp file of ours whose writer is

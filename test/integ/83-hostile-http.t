@@ -1,5 +1,5 @@
-# 83-hostile-http.t: request smuggling and desynchronisation vectors (PROTOCOL.md 2.1-2.4,
-# 2.9.3, 2.9.4, 2.12).
+# 83-hostile-http.t: request smuggling and desynchronisation vectors (doc/protocol.md,
+# Request line, Headers, Connections, Body framing, Chunked bodies, Status summary).
 #
 # Every vector is sent on a fresh connection, followed by a sentinel request for an existing
 # 8-byte file; then the client half-closes and reads everything until EOF.  Besides the

@@ -1,5 +1,5 @@
 # 84-exhaustion.t: many idle connections, descriptor exhaustion and maxconns
-# (OPERATIONS.md 13, PROTOCOL.md 2.4 "Idle connections", CONFORMANCE E85).
+# (doc/protocol.md, Connections; doc/evmogstored.8, --maxconns).
 #
 # 1. 50,000 idle keep-alive HTTP connections at once (--maxconns=60000): each connects
 #    (non-blocking, in batches), sends one GET and reads its 200, then stays idle.  A new
@@ -431,7 +431,7 @@ SKIP: {
 	{
 		my $n = accept_errors($d) - $acc0;
 		cmp_ok($n, '<=', int(time - $t_full) + 2,
-		       'maxconns: accept errors logged at most once per second (OPERATIONS.md 13)')
+		       'maxconns: accept errors logged at most once per second')
 			or diag("$n 'accept on ...: Too many open files' lines in " . int(time - $t_full) . ' s');
 	}
 	close $_ for @mg[0 .. 4];

@@ -114,7 +114,7 @@ sub start {
 	}
 	my $config = $o{config};
 	if ($o{httpget}) {
-		# httpgetlisten exists only as a configuration-file key (PROTOCOL.md 1)
+		# httpgetlisten exists only as a configuration-file key (doc/protocol.md, Listeners)
 		$self->{httpget_port} = free_port();
 		$config = ($config // '');
 		$config .= "\n" if $config ne '' && $config !~ /\n\z/;
@@ -459,7 +459,7 @@ my %REASON = (100 => 'Continue', 200 => 'OK', 201 => 'Created', 204 => 'No Conte
 	      507 => 'Insufficient Storage');
 sub reason { $REASON{ $_[0] } }
 
-# Exact bodiless status response (PROTOCOL.md 2.5), dates normalized.
+# Exact bodiless status response (doc/protocol.md, Responses), dates normalized.
 sub exact_status {
 	my ($code, $conn) = @_;
 	$conn //= 'keep-alive';

@@ -1,4 +1,4 @@
-/* addr_test.c: listen-address shapes of PROTOCOL.md 1 (conformance A11, A24). */
+/* addr_test.c: listen-address shapes (doc/protocol.md, Listeners). */
 #include <config.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>

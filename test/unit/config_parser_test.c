@@ -1,4 +1,4 @@
-/* config_parser_test.c: mogstored.conf syntax, OPERATIONS.md 3.1 (conformance A6-A12). */
+/* config_parser_test.c: mogstored.conf syntax (doc/evmogstored.8, CONFIGURATION). */
 #include <config.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +82,7 @@ int main(void)
 {
 	struct trace t;
 
-	/* OPERATIONS.md 3.3: valid for both implementations */
+	/* a file valid for both Perl mogstored and cmogstored */
 	check("3.3 example",
 	      "# /etc/mogilefs/mogstored.conf\n"
 	      "httplisten = 0.0.0.0:7500\n"

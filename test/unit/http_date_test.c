@@ -1,4 +1,4 @@
-/* http_date_test.c: IMF-fixdate formatting (PROTOCOL.md 2.5, CONFORMANCE D70). */
+/* http_date_test.c: IMF-fixdate formatting (doc/protocol.md, Responses). */
 #include <config.h>
 #include <regex.h>
 #include <string.h>

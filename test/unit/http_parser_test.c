@@ -474,7 +474,7 @@ static void ranges(void)
 {
 	struct mog_http_req req;
 
-	/* PROTOCOL.md 2.8 examples; the 206/416/200 decision is the caller's */
+	/* doc/protocol.md, Range examples; the 206/416/200 decision is the caller's */
 	expect_range("G98", "bytes=66-70", true, 66, true, 70);
 	expect_range("G99", "bytes=66-", true, 66, false, 0);
 	expect_range("G100", "bytes=-66", false, 0, true, 66);

@@ -1,4 +1,4 @@
-/* iostat_parser_test.c: iostat(1) output into device lines and reports (PROTOCOL.md 5.3, Q). */
+/* iostat_parser_test.c: iostat(1) output into device lines and reports (doc/protocol.md, watch). */
 #include <config.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* mgmt_parser_test.c: sideband request lines (PROTOCOL.md 3, CONFORMANCE N, O, P). */
+/* mgmt_parser_test.c: sideband request lines (doc/protocol.md, Sideband). */
 #include <config.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -40,7 +40,7 @@ static const struct want cases[] = {
 	  .arg = "/./a.b/." },
 	{ .desc = "N197 37-byte path", .in = "size /dev16777215/0/000/000/0123456789.fid\r\n",
 	  .cmd = MOG_MGMT_SIZE, .arg = "/dev16777215/0/000/000/0123456789.fid" },
-	/* PROTOCOL.md says >= 38 bytes is invalid; we allow up to MOG_PATH_MAX */
+	/* cmogstored refuses >= 38 bytes; we allow up to MOG_PATH_MAX */
 	{ .desc = "N197 (deliberate) 38-byte path is accepted",
 	  .in = "size /dev16777215/0/000/000/0123456789.fid-\r\n", .cmd = MOG_MGMT_SIZE,
 	  .arg = "/dev16777215/0/000/000/0123456789.fid-" },

@@ -1,4 +1,5 @@
-/* path_test.c: device, PUT-path and traversal rules (PROTOCOL.md 2.1, 2.6; CONFORMANCE C, H). */
+/* path_test.c: device, PUT-path and traversal rules (doc/protocol.md, Request line,
+ * PUT paths). */
 #include <config.h>
 #include <string.h>
 #include "tap.h"
