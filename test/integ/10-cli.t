@@ -12,12 +12,6 @@ my $root = "$tmp/docroot";
 mkdir $root or die "mkdir $root: $!";
 mkdir "$root/dev666" or die;
 
-sub refused {
-	my ($port) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-	return !$s;
-}
-
 # True if nothing on this machine listens on $port (we can bind it ourselves).
 sub port_free {
 	my ($port) = @_;
@@ -34,25 +28,6 @@ sub get_root_ok {
 	is($r && $r->{status}, 200, "$name: GET / answers 200");
 }
 
-# Alive and not a zombie: a daemonized process is reaped by init, maybe not at once.
-sub running {
-	my ($pid) = @_;
-	return 0 unless kill(0, $pid);
-	my $stat = TestDaemon::slurp("/proc/$pid/stat") // return 1;
-	return $stat !~ /^\d+ \(.*\) Z /s;
-}
-
-# A daemon started with --daemonize is not our child: stop it through its pid file.
-sub stop_daemon {
-	my ($pidfile) = @_;
-	my $pid = TestDaemon::slurp($pidfile) // return;
-	chomp $pid;
-	return unless $pid =~ /^\d+$/ && running($pid);
-	kill 'QUIT', $pid;
-	TestDaemon::poll_until(sub { !running($pid) }, 30);
-	kill 'KILL', $pid if running($pid);
-}
-
 {
 	my $d = TestDaemon->start(devices => [666], mgmt => 0, args => ['--maxconns=500']);
 	get_root_ok($d, 'A1 --docroot --httplisten --maxconns=500');
@@ -63,7 +38,7 @@ sub stop_daemon {
 	my $mgmt = TestDaemon::free_port();
 	my $d = TestDaemon->start(devices => [666], mgmt => 0);
 	$d->write_file('dev666/cmogstored.test', 'HI');
-	ok(refused($mgmt), 'A2 only --httplisten: no sideband listener');
+	ok(TestDaemon::refused($mgmt), 'A2 only --httplisten: no sideband listener');
 	my $r = $d->roundtrip("GET /dev666/cmogstored.test HTTP/1.0\r\n\r\n");
 	is($r && $r->{body}, 'HI', 'A2 only --httplisten: file served');
 	$r = $d->roundtrip("GET /dev666/usage HTTP/1.0\r\n\r\n");
@@ -75,7 +50,7 @@ sub stop_daemon {
 SKIP: {
 	skip 'A3/A4 need ports 7500 and 7501 free', 4 unless port_free(7500) && port_free(7501);
 	my $d = TestDaemon->start(http => 0, mgmt => 1);
-	ok(refused(7500), 'A3 only --mgmtlisten: no default HTTP listener on 7500');
+	ok(TestDaemon::refused(7500), 'A3 only --mgmtlisten: no default HTTP listener on 7500');
 	is($d->stop('QUIT'), 0, 'A3 SIGQUIT: exit 0');
 
 	$d = eval { TestDaemon->start(http => 0, mgmt => 0) };
@@ -118,7 +93,7 @@ SKIP: {
 	my $h = TestDaemon::free_port();
 	my $d = TestDaemon->start(http => 0,
 				  args => ['--server=none', "--httplisten=127.0.0.1:$h"]);
-	ok(refused($h), 'A18 --server=none: HTTP port refuses');
+	ok(TestDaemon::refused($h), 'A18 --server=none: HTTP port refuses');
 	my $s = $d->connect('mgmt');
 	print $s "HI\r\n";
 	like(TestDaemon::read_avail($s, 2), qr/\n/, 'A18 --server=none: sideband answers');
@@ -192,13 +167,13 @@ for my $opt (qw(httplisten mgmtlisten)) {
 		     "A25 PATH=$path: names PATH");
 		like($err, qr/relative paths are incompatible with --daemonize/,
 		     "A25 PATH=$path: incompatibility message");
-		stop_daemon($pidfile);
+		TestDaemon::stop_daemon($pidfile);
 	}
 	my ($rc, $out, $err) = TestDaemon::run_cli(['--daemonize', "--docroot=$root",
 		"--pidfile=$pidfile"], env => { PATH => undef });
 	isnt($rc, 0, 'A25 PATH unset: fails');
 	like($err, qr/PATH environment must be set/, 'A25 PATH unset: message');
-	stop_daemon($pidfile);
+	TestDaemon::stop_daemon($pidfile);
 
 	(my $rel = $root) =~ s{^/}{};
 	($rc, $out, $err) = TestDaemon::run_cli(['--daemonize', "--docroot=$rel",
@@ -207,7 +182,7 @@ for my $opt (qw(httplisten mgmtlisten)) {
 	like($err, qr/docroot=\Q$rel\E must use an absolute path/, 'A26 names docroot');
 	like($err, qr/relative paths are incompatible with --daemonize and SIGUSR2 upgrades/,
 	     'A26 incompatibility message');
-	stop_daemon($pidfile);
+	TestDaemon::stop_daemon($pidfile);
 
 	($rc, $out, $err) = TestDaemon::run_cli(['--daemonize', "--docroot=$root",
 		'--pidfile=rel.pid'], env => { PATH => $good });
@@ -225,7 +200,7 @@ for my $opt (qw(httplisten mgmtlisten)) {
 	chdir $cwd or die;
 	isnt($rc, 0, 'A27 --daemonize --config=<relative>: fails');
 	like($err, qr/config=a27\.conf must use an absolute path/, 'A27 names config');
-	stop_daemon($pidfile);
+	TestDaemon::stop_daemon($pidfile);
 }
 
 # A29: the launcher exits 0 only once the daemon (another process) accepts
@@ -242,15 +217,15 @@ for my $opt (qw(httplisten mgmtlisten)) {
 	}
 	waitpid($pid, 0);
 	is($? >> 8, 0, 'A29 --daemonize: launcher exits 0');
-	ok(!refused($h) && !refused($m), 'A29 ports accept as soon as the launcher is gone');
+	ok(!TestDaemon::refused($h) && !TestDaemon::refused($m), 'A29 ports accept as soon as the launcher is gone');
 	my $dpid = TestDaemon::slurp($pidfile) // '';
 	chomp $dpid;
 	like($dpid, qr/^\d+$/, 'A29 pid file written');
 	isnt($dpid, $pid, 'A29 the daemon is another process');
-	ok($dpid && running($dpid), 'A29 daemon alive');
+	ok($dpid && TestDaemon::running($dpid), 'A29 daemon alive');
 	is(TestDaemon::slurp("$tmp/a29.err"), '', 'A29 nothing on stderr');
-	stop_daemon($pidfile);
-	ok(!running($dpid), 'A29 daemon gone after SIGQUIT') if $dpid;
+	TestDaemon::stop_daemon($pidfile);
+	ok(!TestDaemon::running($dpid), 'A29 daemon gone after SIGQUIT') if $dpid;
 }
 
 {

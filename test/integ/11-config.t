@@ -22,11 +22,6 @@ sub config_file {
 	return $f;
 }
 
-sub refused {
-	my ($port) = @_;
-	return !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-}
-
 sub get_root {
 	my ($port) = @_;
 	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
@@ -34,26 +29,6 @@ sub get_root {
 	print $s "GET / HTTP/1.0\r\n\r\n";
 	my $r = TestDaemon::read_response($s);
 	return $r ? $r->{status} // '' : '';
-}
-
-# Alive and not a zombie: a daemonized process is reaped by init, maybe not at once.
-sub running {
-	my ($pid) = @_;
-	return 0 unless kill(0, $pid);
-	my $stat = TestDaemon::slurp("/proc/$pid/stat") // return 1;
-	return $stat !~ /^\d+ \(.*\) Z /s;
-}
-
-# A daemonized instance is not our child: stop it through its pid file.
-sub stop_daemon {
-	my ($pidfile) = @_;
-	my $pid = TestDaemon::slurp($pidfile) // return 0;
-	chomp $pid;
-	return 0 unless $pid =~ /^\d+$/ && running($pid);
-	kill 'QUIT', $pid;
-	TestDaemon::poll_until(sub { !running($pid) }, 30);
-	kill 'KILL', $pid if running($pid);
-	return $pid;
 }
 
 # Runs the binary with a config; returns (launcher exit code, launcher pid).
@@ -108,7 +83,7 @@ for my $case (['daemonize', 'A8 bare daemonize'], ['daemonize = 1', 'A9 daemoniz
 	my ($rc, $launcher) = launch("--config=$cf");
 	is($rc, 0, "$name: launcher exits 0");
 	is(get_root($h), 200, "$name: daemon serves");
-	my $pid = stop_daemon($pidfile);
+	my $pid = TestDaemon::stop_daemon($pidfile);
 	ok($pid && $pid != $launcher, "$name: daemon is another process");
 }
 
@@ -161,7 +136,7 @@ for my $text ("pidfile = /foo\0bar\n", "docroot = $root\n# \0\n") {
 # A13: get-only listener (only a file key)
 {
 	my $d = TestDaemon->start(httpget => 1);
-	ok(!refused($d->{httpget_port}), 'A13 httpgetlisten listens');
+	ok(!TestDaemon::refused($d->{httpget_port}), 'A13 httpgetlisten listens');
 	is(get_root($d->{httpget_port}), 200, 'A13 GET on the get-only listener');
 	my $r = $d->roundtrip("PUT /dev1/x HTTP/1.0\r\nContent-Length: 1\r\n\r\nx",
 			      which => 'httpget');
@@ -198,7 +173,7 @@ for my $text ("pidfile = /foo\0bar\n", "docroot = $root\n# \0\n") {
 	isnt($rc, 0, 'A28 relative pidfile with daemonize: fails');
 	like($err, qr/pidfile=rel\.pid must use an absolute path/, 'A28 names the pidfile');
 	like($err, qr/relative paths are incompatible with --daemonize/, 'A28 incompatibility');
-	stop_daemon("$tmp/rel.pid");
+	TestDaemon::stop_daemon("$tmp/rel.pid");
 }
 
 # 3.5 precedence: listeners
@@ -208,7 +183,7 @@ for my $text ("pidfile = /foo\0bar\n", "docroot = $root\n# \0\n") {
 		config => "httplisten = 127.0.0.1:$h2\nmgmtlisten = 127.0.0.1:$m\n");
 	ok(TestDaemon::wait_port($h1) && TestDaemon::wait_port($m),
 	   '3.5 command-line httplisten and file mgmtlisten both listen');
-	ok(refused($h2), '3.5 the command line wins over the file httplisten');
+	ok(TestDaemon::refused($h2), '3.5 the command line wins over the file httplisten');
 	is($d->stop('QUIT'), 0, '3.5 listeners: SIGQUIT exit 0');
 }
 
@@ -255,7 +230,7 @@ for my $text ("pidfile = /foo\0bar\n", "docroot = $root\n# \0\n") {
 	my $h = TestDaemon::free_port();
 	my $d = TestDaemon->start(args => ["--httplisten=127.0.0.1:$h"], http => 0,
 				  config => "server = none\nserverbin = /x/perlbal\n");
-	ok(refused($h), 'server = none in the file removes the HTTP listener');
+	ok(TestDaemon::refused($h), 'server = none in the file removes the HTTP listener');
 	like($d->stderr, qr{W: serverbin = /x/perlbal ignored}, 'serverbin in the file warns');
 	is($d->stop('QUIT'), 0, 'server = none: SIGQUIT exit 0');
 

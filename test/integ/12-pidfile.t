@@ -19,14 +19,6 @@ sub put_file {
 	close $fh or die;
 }
 
-# Alive and not a zombie: a daemonized process is reaped by init, maybe not at once.
-sub running {
-	my ($pid) = @_;
-	return 0 unless kill(0, $pid);
-	my $stat = TestDaemon::slurp("/proc/$pid/stat") // return 1;
-	return $stat !~ /^\d+ \(.*\) Z /s;
-}
-
 # A pid that names no process: spawn a child and reap it.
 sub dead_pid {
 	my $pid = fork // die;
@@ -49,7 +41,7 @@ sub kill_from {
 	my ($pidfile) = @_;
 	my $pid = TestDaemon::slurp($pidfile) // return;
 	chomp $pid;
-	return unless $pid =~ /^\d+$/ && $pid != $$ && running($pid);
+	return unless $pid =~ /^\d+$/ && $pid != $$ && TestDaemon::running($pid);
 	kill 'KILL', $pid;
 }
 
@@ -61,13 +53,13 @@ sub kill_from {
 	my $content = TestDaemon::slurp($f) // '';
 	like($content, qr/^\d+\n\z/, 'B31 pid file holds "<pid>\n"');
 	(my $pid = $content) =~ s/\n//;
-	ok($pid && running($pid), 'B31 that pid is running');
+	ok($pid && TestDaemon::running($pid), 'B31 that pid is running');
 	ok(IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $h, Proto => 'tcp'),
 	   'B31 the daemon accepts');
 	SKIP: {
 		skip 'no daemon pid', 2 unless $pid;
 		kill 'TERM', $pid;
-		ok(TestDaemon::poll_until(sub { !running($pid) }, TestDaemon::slow(30)),
+		ok(TestDaemon::poll_until(sub { !TestDaemon::running($pid) }, TestDaemon::slow(30)),
 		   'B32 SIGTERM: daemon exits');
 		ok(TestDaemon::poll_until(sub { !-e $f }), 'B32 SIGTERM: pid file removed');
 	}
@@ -127,9 +119,9 @@ for my $owner ($$, 1) {
 	my $content = TestDaemon::slurp($f) // '';
 	like($content, qr/^\d{1,7}\n\z/, 'B35 exactly "<newpid>\n", no stale digits');
 	(my $pid = $content) =~ s/\n//;
-	if ($pid && running($pid)) {
+	if ($pid && TestDaemon::running($pid)) {
 		kill 'QUIT', $pid;
-		ok(TestDaemon::poll_until(sub { !running($pid) && !-e $f }, TestDaemon::slow(30)),
+		ok(TestDaemon::poll_until(sub { !TestDaemon::running($pid) && !-e $f }, TestDaemon::slow(30)),
 		   'B35 SIGQUIT: exits and removes the pid file');
 	} else {
 		fail('B35 daemon running');

@@ -21,16 +21,6 @@ sub parse_date {
 	return timegm($S, $M, $H, $d, $MON{$m}, $y);
 }
 
-# Sends $raw on a fresh connection and expects one response with $code and Connection:
-# close, then EOF.
-sub bad {
-	my ($raw, $code, $name) = @_;
-	my ($r, $s) = $d->roundtrip($raw);
-	is($r && $r->{status}, $code, "$name → $code");
-	is($r && $r->{headers}{connection}, 'close', "$name: Connection: close");
-	ok(TestDaemon::is_eof($s, 5), "$name: then EOF");
-}
-
 sub status_of {
 	my ($raw, %o) = @_;
 	my $r = $d->roundtrip($raw, %o);
@@ -74,12 +64,12 @@ for my $m ('GET', 'HEAD') {
 	is($r->{body}, 'abc', 'C39 body of dev1/file');
 }
 # C40, C41
-bad("GET /dev1/file?x=1 HTTP/1.1\r\n\r\n", 400, 'C40 query string');
-bad("GET /dev1/a_b HTTP/1.1\r\n\r\n", 400, 'C41 underscore in path');
-bad("GET /dev1/a%20b HTTP/1.1\r\n\r\n", 400, 'C41 percent in path');
-bad("GET /dev1/file#frag HTTP/1.1\r\n\r\n", 400, 'C41 fragment in path');
-bad("GET /dev1/a~b HTTP/1.1\r\n\r\n", 400, 'C41 tilde in path');
-bad("GET /dev1/a+b HTTP/1.1\r\n\r\n", 400, 'C41 plus in path');
+$d->bad("GET /dev1/file?x=1 HTTP/1.1\r\n\r\n", 400, 'C40 query string');
+$d->bad("GET /dev1/a_b HTTP/1.1\r\n\r\n", 400, 'C41 underscore in path');
+$d->bad("GET /dev1/a%20b HTTP/1.1\r\n\r\n", 400, 'C41 percent in path');
+$d->bad("GET /dev1/file#frag HTTP/1.1\r\n\r\n", 400, 'C41 fragment in path');
+$d->bad("GET /dev1/a~b HTTP/1.1\r\n\r\n", 400, 'C41 tilde in path');
+$d->bad("GET /dev1/a+b HTTP/1.1\r\n\r\n", 400, 'C41 plus in path');
 
 # C42 (deviation: MOG_PATH_MAX is 64 bytes, not 37)
 {
@@ -98,28 +88,28 @@ bad("GET /dev1/a+b HTTP/1.1\r\n\r\n", 400, 'C41 plus in path');
 	   'C42 leading slashes do not count: 64-byte effective path → 200');
 	$r = $d->roundtrip("GET http://h:1$p64 HTTP/1.1\r\n\r\n");
 	is($r->{status}, 200, 'C42 64-byte path in an absolute URI → 200');
-	bad("GET ${p64}b HTTP/1.1\r\n\r\n", 400, 'C42 65-byte path');
-	bad("HEAD ${p64}b HTTP/1.1\r\n\r\n", 400, 'C42 65-byte path (HEAD)');
+	$d->bad("GET ${p64}b HTTP/1.1\r\n\r\n", 400, 'C42 65-byte path');
+	$d->bad("HEAD ${p64}b HTTP/1.1\r\n\r\n", 400, 'C42 65-byte path (HEAD)');
 	$d->write_file("${p64}b", 'x');
-	bad("GET ${p64}b HTTP/1.1\r\n\r\n", 400, 'C42 65-byte path of an existing file');
-	bad("PUT /dev1/" . ('b' x 59) . " HTTP/1.1\r\nContent-Length: 1\r\n\r\nx", 400, 'C42 65-byte PUT path');
+	$d->bad("GET ${p64}b HTTP/1.1\r\n\r\n", 400, 'C42 65-byte path of an existing file');
+	$d->bad("PUT /dev1/" . ('b' x 59) . " HTTP/1.1\r\nContent-Length: 1\r\n\r\nx", 400, 'C42 65-byte PUT path');
 	ok(!-e $d->path('dev1/' . ('b' x 59)), 'C42 65-byte PUT created nothing');
 	$r = $d->roundtrip("PUT /dev1/" . ('c' x 58) . " HTTP/1.1\r\nContent-Length: 1\r\n\r\nx");
 	is($r->{status}, 201, 'C42 64-byte PUT path → 201');
 }
 # C43 - C46
-bad("get /x HTTP/1.0\r\n\r\n", 400, 'C43 lower-case method');
-bad("Get /x HTTP/1.0\r\n\r\n", 400, 'C43 mixed-case method');
+$d->bad("get /x HTTP/1.0\r\n\r\n", 400, 'C43 lower-case method');
+$d->bad("Get /x HTTP/1.0\r\n\r\n", 400, 'C43 mixed-case method');
 for my $m (qw(OPTIONS POST MOVE PROPFIND COPY TRACE)) {
-	bad("$m /dev1/file HTTP/1.1\r\n\r\n", 400, "C44 $m");
+	$d->bad("$m /dev1/file HTTP/1.1\r\n\r\n", 400, "C44 $m");
 }
-bad("GET / HTTP/2.0\r\n\r\n", 400, 'C45 HTTP/2.0');
-bad("GET / HTTP/1.2\r\n\r\n", 400, 'C45 HTTP/1.2');
-bad("GET /\r\n\r\n", 400, 'C45 no version');
-bad("GET / http/1.1\r\n\r\n", 400, 'C45 lower-case version');
-bad("GET  / HTTP/1.1\r\n\r\n", 400, 'C45 two spaces after the method');
-bad("GET /dev1/file HTTP/1.1\n\n", 400, 'C46 bare LF terminators');
-bad("GET /dev1/file HTTP/1.1\r\nHost: x\n\r\n", 400, 'C46 bare LF after a header');
+$d->bad("GET / HTTP/2.0\r\n\r\n", 400, 'C45 HTTP/2.0');
+$d->bad("GET / HTTP/1.2\r\n\r\n", 400, 'C45 HTTP/1.2');
+$d->bad("GET /\r\n\r\n", 400, 'C45 no version');
+$d->bad("GET / http/1.1\r\n\r\n", 400, 'C45 lower-case version');
+$d->bad("GET  / HTTP/1.1\r\n\r\n", 400, 'C45 two spaces after the method');
+$d->bad("GET /dev1/file HTTP/1.1\n\n", 400, 'C46 bare LF terminators');
+$d->bad("GET /dev1/file HTTP/1.1\r\nHost: x\n\r\n", 400, 'C46 bare LF after a header');
 # C47
 {
 	my $all = $d->request("size /foo\r\n", timeout => 5);
@@ -139,9 +129,9 @@ bad("GET /dev1/file HTTP/1.1\r\nHost: x\n\r\n", 400, 'C46 bare LF after a header
 	   'C48 absolute URI with a doubled slash');
 }
 # C49
-bad("GET http://host HTTP/1.0\r\n\r\n", 400, 'C49 absolute URI without a path');
-bad("GET https://host/dev666/foo HTTP/1.0\r\n\r\n", 400, 'C49 https URI');
-bad("GET http:///dev666/foo HTTP/1.0\r\n\r\n", 400, 'C49 empty authority');
+$d->bad("GET http://host HTTP/1.0\r\n\r\n", 400, 'C49 absolute URI without a path');
+$d->bad("GET https://host/dev666/foo HTTP/1.0\r\n\r\n", 400, 'C49 https URI');
+$d->bad("GET http:///dev666/foo HTTP/1.0\r\n\r\n", 400, 'C49 empty authority');
 
 # C50
 {
@@ -155,24 +145,24 @@ bad("GET http:///dev666/foo HTTP/1.0\r\n\r\n", 400, 'C49 empty authority');
 	}
 }
 # C51, C52
-bad("PUT /dev666/c51 HTTP/1.1\r\nContent-Length: 123a\r\n\r\n", 400, 'C51 Content-Length: 123a');
+$d->bad("PUT /dev666/c51 HTTP/1.1\r\nContent-Length: 123a\r\n\r\n", 400, 'C51 Content-Length: 123a');
 ok(!-e $d->path('dev666/c51'), 'C51 no file');
-bad("PUT /dev666/c52 HTTP/1.1\r\nContent-Length: -3\r\n\r\nabc", 400, 'C52 Content-Length: -3');
-bad("PUT /dev666/c52 HTTP/1.1\r\nContent-Length: +3\r\n\r\nabc", 400, 'C52 Content-Length: +3');
-bad("PUT /dev666/c52 HTTP/1.1\r\nContent-Length: 1 2\r\n\r\nabc", 400, 'C52 Content-Length: 1 2');
+$d->bad("PUT /dev666/c52 HTTP/1.1\r\nContent-Length: -3\r\n\r\nabc", 400, 'C52 Content-Length: -3');
+$d->bad("PUT /dev666/c52 HTTP/1.1\r\nContent-Length: +3\r\n\r\nabc", 400, 'C52 Content-Length: +3');
+$d->bad("PUT /dev666/c52 HTTP/1.1\r\nContent-Length: 1 2\r\n\r\nabc", 400, 'C52 Content-Length: 1 2');
 ok(!-e $d->path('dev666/c52'), 'C52 no file');
 # C53
 {
 	my $r = $d->roundtrip("PUT /dev666/c53 HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc");
 	is($r->{status}, 201, 'C53 two identical Content-Length: 3 → 201');
 	is($d->read_file('dev666/c53'), 'abc', 'C53 stores 3 bytes');
-	bad("PUT /dev666/c53b HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400,
+	$d->bad("PUT /dev666/c53b HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400,
 	    'C53 two different Content-Length values');
 	ok(!-e $d->path('dev666/c53b'), 'C53 differing values: no file');
 }
 # C54
-bad("GET /dev1/file HTTP/1.1\r\nX-Foo : 1\r\n\r\n", 400, 'C54 space before the colon');
-bad("GET /dev1/file HTTP/1.1\r\nContent-Length : 0\r\n\r\n", 400, 'C54 space before the colon (known header)');
+$d->bad("GET /dev1/file HTTP/1.1\r\nX-Foo : 1\r\n\r\n", 400, 'C54 space before the colon');
+$d->bad("GET /dev1/file HTTP/1.1\r\nContent-Length : 0\r\n\r\n", 400, 'C54 space before the colon (known header)');
 # C55
 is(status_of("GET /dev1/file HTTP/1.1\r\nX_Foo: 1\r\n\r\n"), 200, 'C55 underscore in a header name: served');
 is(status_of("GET /dev1/file HTTP/1.1\r\nX-Empty:\r\n\r\n"), 200, 'C55 empty header value: served');
@@ -187,7 +177,7 @@ is(status_of("GET /dev1/file HTTP/1.1\r\nX-Empty: \r\n\r\n"), 200, 'C55 blank he
 	is($r2 && $r2->{status}, 200, 'C56 connection usable afterwards');
 }
 # C57
-bad("GET /dev1/file HTTP/1.0\r\nConnection:\r\nkeep-alive\r\n\r\n", 400, 'C57 continuation without a leading blank');
+$d->bad("GET /dev1/file HTTP/1.0\r\nConnection:\r\nkeep-alive\r\n\r\n", 400, 'C57 continuation without a leading blank');
 # C58
 is(status_of("GET /dev1/file HTTP/1.1\r\nX-Folded: a\r\n\tb\r\n c\r\n\r\n"), 200,
    'C58 folded unrecognised header: served');
@@ -202,7 +192,7 @@ is(status_of("GET /dev1/file HTTP/1.1\r\nX-Folded: a\r\n\tb\r\n c\r\n\r\n"), 200
 	is($r && $r->{status}, 404, 'C59 65535-byte head is served (404)');
 	my $over = $line . 'X-Pad: ' . ('p' x (65536 - $fixed)) . "\r\n\r\n";
 	is(length $over, 65536, 'C59 head is 65536 bytes');
-	bad($over, 400, 'C59 65536-byte head');
+	$d->bad($over, 400, 'C59 65536-byte head');
 }
 # C60
 for my $n (4094, 4095) {
@@ -258,10 +248,10 @@ for my $n (4094, 4095) {
 	is($r->{headers}{connection}, 'keep-alive', 'C63 and persistent');
 }
 # C64
-bad("PUT /dev666/gz HTTP/1.1\r\nTransfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nabcde", 400,
+$d->bad("PUT /dev666/gz HTTP/1.1\r\nTransfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nabcde", 400,
     'C64 Transfer-Encoding: gzip on PUT');
 ok(!-e $d->path('dev666/gz'), 'C64 nothing created');
-bad("PUT /dev666/gz HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n", 400,
+$d->bad("PUT /dev666/gz HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n", 400,
     'C64 Transfer-Encoding: gzip, chunked on PUT');
 ok(!-e $d->path('dev666/gz'), 'C64 nothing created (gzip, chunked)');
 

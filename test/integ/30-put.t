@@ -19,22 +19,6 @@ my $norm = \&TestDaemon::normalize;
 my $EXACT_201 = TestDaemon::exact_201();
 my $MD5_ABCDE = 'q1a02StAcTrMWviZhdS3hg==';
 
-sub bad {
-	my ($raw, $code, $name) = @_;
-	my ($r, $s) = $d->roundtrip($raw);
-	is($r && $r->{status}, $code, "$name → $code");
-	is($r && $r->{headers}{connection}, 'close', "$name: Connection: close");
-	ok(TestDaemon::is_eof($s, 5), "$name: then EOF");
-	return $r;
-}
-
-sub tmpfiles {
-	my ($dir) = @_;
-	opendir(my $dh, $d->path($dir)) or return ();
-	my @t = grep { /\.tmp$/ } readdir $dh;
-	return @t;
-}
-
 # H116
 {
 	my $s = $d->connect('http');
@@ -48,20 +32,20 @@ sub tmpfiles {
 	ok(-d $d->path('dev666/3'), 'H116 directories created');
 }
 # H117 - H120
-bad("PUT /dev777/foo HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 404, 'H117 PUT /dev777/foo without dev777');
+$d->bad("PUT /dev777/foo HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 404, 'H117 PUT /dev777/foo without dev777');
 ok(!-e $d->path('dev777'), 'H117 dev777 still absent');
-bad("PUT /dev777/foo/ HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 400, 'H118 PUT /dev777/foo/');
-bad("PUT /foo HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 400, 'H118 PUT /foo');
-bad("PUT /dev123/foo/ HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT /dev123/foo/');
-bad("PUT /dev/abc HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT /dev/abc');
-bad("PUT /devx/abc HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT /devx/abc');
-bad("PUT /dev1// HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT /dev1//');
-bad("PUT /// HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT ///');
+$d->bad("PUT /dev777/foo/ HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 400, 'H118 PUT /dev777/foo/');
+$d->bad("PUT /foo HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 400, 'H118 PUT /foo');
+$d->bad("PUT /dev123/foo/ HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT /dev123/foo/');
+$d->bad("PUT /dev/abc HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT /dev/abc');
+$d->bad("PUT /devx/abc HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT /devx/abc');
+$d->bad("PUT /dev1// HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT /dev1//');
+$d->bad("PUT /// HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400, 'H118 PUT ///');
 ok(!-e $d->path('foo') && !-e $d->path('dev777') && !-e $d->path('dev123'),
    'H118 neither D/foo nor D/dev777 exists afterwards');
-bad("PUT /dev1 HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 400, 'H119 PUT /dev1');
+$d->bad("PUT /dev1 HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 400, 'H119 PUT /dev1');
 ok(-d $d->path('dev1'), 'H119 dev1 is still a directory');
-bad("PUT /dev1/../ab HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 403, 'H120 PUT /dev1/../ab');
+$d->bad("PUT /dev1/../ab HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 403, 'H120 PUT /dev1/../ab');
 ok(!-e $d->path('ab') && !-e $d->path('dev1/ab'), 'H120 nothing created');
 # H121
 {
@@ -172,7 +156,7 @@ ok(!-e $d->path('ab') && !-e $d->path('dev1/ab'), 'H120 nothing created');
 	my $s = $d->connect('http');
 	TestDaemon::write_all($s, "PUT /dev666/h128/foo HTTP/1.1\r\nContent-Length: 10\r\n\r\n12345");
 	my $pid = $d->{pid};
-	my @tmp = @{ TestDaemon::poll_until(sub { my @t = tmpfiles('dev666/h128'); @t ? \@t : undef }) // [] };
+	my @tmp = @{ TestDaemon::poll_until(sub { my @t = $d->tmpfiles('dev666/h128'); @t ? \@t : undef }) // [] };
 	is(scalar(@tmp), 1, 'H128 one temporary file while the body is incomplete');
 	like($tmp[0] // '', qr/^foo\.[0-9a-f]{8}\.$pid\.tmp$/, 'H128 named <name>.<8 hex>.<pid>.tmp');
 	ok(!-e $d->path('dev666/h128/foo'), 'H128 final path absent while the body is incomplete');
@@ -181,10 +165,10 @@ ok(!-e $d->path('ab') && !-e $d->path('dev1/ab'), 'H120 nothing created');
 	my $r = TestDaemon::read_response($s);
 	is($r && $r->{status}, 201, 'H128 201 once complete');
 	is($d->read_file('dev666/h128/foo'), '1234567890', 'H128 final content');
-	is(scalar(tmpfiles('dev666/h128')), 0, 'H128 temporary file gone');
+	is(scalar($d->tmpfiles('dev666/h128')), 0, 'H128 temporary file gone');
 	# replacing an existing file: the old one stays until the upload completes
 	TestDaemon::write_all($s, "PUT /dev666/h128/foo HTTP/1.1\r\nContent-Length: 4\r\n\r\nne");
-	TestDaemon::poll_until(sub { scalar tmpfiles('dev666/h128') });
+	TestDaemon::poll_until(sub { scalar $d->tmpfiles('dev666/h128') });
 	is($d->read_file('dev666/h128/foo'), '1234567890', 'H128 existing file unchanged while the body is incomplete');
 	TestDaemon::write_all($s, 'wx');
 	$r = TestDaemon::read_response($s);
@@ -202,10 +186,10 @@ ok(!-e $d->path('ab') && !-e $d->path('dev1/ab'), 'H120 nothing created');
 # H130
 {
 	mkdir $d->path('dev666/adir');
-	bad("PUT /dev666/adir HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 500, 'H130 PUT onto an existing directory');
+	$d->bad("PUT /dev666/adir HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 500, 'H130 PUT onto an existing directory');
 	ok(-d $d->path('dev666/adir'), 'H130 directory intact');
 	$d->write_file('dev666/afile', 'keep');
-	bad("PUT /dev666/afile/below HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 500, 'H130 PUT below a regular file');
+	$d->bad("PUT /dev666/afile/below HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 500, 'H130 PUT below a regular file');
 	is($d->read_file('dev666/afile'), 'keep', 'H130 regular file intact');
 }
 # H131
@@ -219,12 +203,12 @@ ok(!-e $d->path('ab') && !-e $d->path('dev1/ab'), 'H120 nothing created');
 	my $log = TestDaemon::poll_until(sub { my $e = $d->stderr; $e =~ /last_data_recv/ ? $e : undef });
 	like($log // $d->stderr, qr{PUT /dev666/foo failed from \Q$addr\E after 5 bytes:}, 'H131 failure logged with peer and byte count');
 	like($log // $d->stderr, qr{last_data_recv=\d+ms from \Q$addr\E for PUT /dev666/foo}, 'H131 last_data_recv logged');
-	is(scalar(tmpfiles('dev666')), 0, 'H131 temporary file removed');
+	is(scalar($d->tmpfiles('dev666')), 0, 'H131 temporary file removed');
 }
 # H132
-bad("PUT /dev666/h132 HTTP/1.1\r\nContent-Length: 79228162514264337593543950336\r\n\r\n", 507,
+$d->bad("PUT /dev666/h132 HTTP/1.1\r\nContent-Length: 79228162514264337593543950336\r\n\r\n", 507,
     'H132 Content-Length of 2^96');
-bad("PUT /dev666/h132 HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n", 507,
+$d->bad("PUT /dev666/h132 HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n", 507,
     'H132 Content-Length of 2^63');
 ok(!-e $d->path('dev666/h132'), 'H132 no file');
 
@@ -330,16 +314,16 @@ SKIP: {
 		my $r2 = TestDaemon::read_response($s);
 		is($r2 && $r2->{status}, 200, "K178 connection reusable (/$path)");
 	}
-	is(scalar(tmpfiles('dev666')), 0, 'K178 temporary files removed');
+	is(scalar($d->tmpfiles('dev666')), 0, 'K178 temporary files removed');
 }
 # K179
-bad("PUT /dev666/k179 HTTP/1.1\r\nContent-Length: 5\r\nContent-MD5: ab56b4d92b40713acc5af89985d4b786\r\n\r\nabcde",
+$d->bad("PUT /dev666/k179 HTTP/1.1\r\nContent-Length: 5\r\nContent-MD5: ab56b4d92b40713acc5af89985d4b786\r\n\r\nabcde",
     400, 'K179 hex Content-MD5');
-bad("PUT /dev666/k179 HTTP/1.1\r\nContent-Length: 5\r\nContent-MD5: q1a02StAcTrMWviZhdS3hg\r\n\r\nabcde",
+$d->bad("PUT /dev666/k179 HTTP/1.1\r\nContent-Length: 5\r\nContent-MD5: q1a02StAcTrMWviZhdS3hg\r\n\r\nabcde",
     400, 'K179 unpadded Content-MD5');
-bad("PUT /dev666/k179 HTTP/1.1\r\nContent-Length: 5\r\nContent-MD5: q1a02StA==\r\n\r\nabcde",
+$d->bad("PUT /dev666/k179 HTTP/1.1\r\nContent-Length: 5\r\nContent-MD5: q1a02StA==\r\n\r\nabcde",
     400, 'K179 short Content-MD5');
-bad("GET /dev1/x HTTP/1.1\r\nContent-MD5: abc\r\n\r\n", 400, 'K179 malformed Content-MD5 on GET');
+$d->bad("GET /dev1/x HTTP/1.1\r\nContent-MD5: abc\r\n\r\n", 400, 'K179 malformed Content-MD5 on GET');
 ok(!-e $d->path('dev666/k179'), 'K179 no file');
 # K180
 {

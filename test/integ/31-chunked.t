@@ -18,15 +18,6 @@ my $HEAD = "PUT /dev666/zz HTTP/1.1\r\nHost: 127.0.0.1:$H\r\nTransfer-Encoding: 
 my $BASE = $HEAD . "5\r\nabcde\r\n0\r\n";	# cmogstored's edge-finder base: no final CRLF yet
 my $PAUSE = 0.005;				# between the two writes of a split request
 
-sub bad {
-	my ($raw, $code, $name) = @_;
-	my ($r, $s) = $d->roundtrip($raw);
-	is($r && $r->{status}, $code, "$name → $code");
-	is($r && $r->{headers}{connection}, 'close', "$name: Connection: close");
-	ok(TestDaemon::is_eof($s, 5), "$name: then EOF");
-	return $r;
-}
-
 # Exact bytes of one response (or '' on EOF/timeout), dates normalized.
 sub one {
 	my ($s, %o) = @_;
@@ -163,9 +154,9 @@ for my $t (['I150', "5\r\nabcde\r\n0\r\n\r\nGET"], ['I151', "5\r\nabcde\r\n0", "
 	}
 }
 # I154
-bad("PUT /dev666/i154 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\nffffffff0000000000000000\r\n", 507,
+$d->bad("PUT /dev666/i154 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\nffffffff0000000000000000\r\n", 507,
     'I154 chunk size overflow');
-bad("PUT /dev666/i154 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n8000000000000000\r\n", 507,
+$d->bad("PUT /dev666/i154 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n8000000000000000\r\n", 507,
     'I154 chunk size 2^63 after a first chunk');
 ok(!-e $d->path('dev666/i154'), 'I154 no file');
 # I155
@@ -227,12 +218,12 @@ ok(!-e $d->path('dev666/i154'), 'I154 no file');
 	is($d->read_file('dev666/i159'), '0123456789abcABCDEFGHIJ', 'I159 content');
 }
 # I160 - I162
-bad("PUT /dev666/i160 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabcde\r\n0\r\n\r\n", 400, 'I160 non-hex chunk size');
+$d->bad("PUT /dev666/i160 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabcde\r\n0\r\n\r\n", 400, 'I160 non-hex chunk size');
 ok(!-e $d->path('dev666/i160'), 'I160 no file');
-bad("PUT /dev666/i161 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\nabcde\n0\n\n", 400, 'I161 bare LF framing');
-bad("PUT /dev666/i161 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\n", 400, 'I161 bare LF ending the trailer');
+$d->bad("PUT /dev666/i161 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\nabcde\n0\n\n", 400, 'I161 bare LF framing');
+$d->bad("PUT /dev666/i161 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\n", 400, 'I161 bare LF ending the trailer');
 ok(!-e $d->path('dev666/i161'), 'I161 no file');
-bad("PUT /dev666/i162 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTrailer: Content-MD5\r\n\r\n5\r\nabcde\r\n0\r\nContent-MD5: zzz\r\n\r\n",
+$d->bad("PUT /dev666/i162 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTrailer: Content-MD5\r\n\r\n5\r\nabcde\r\n0\r\nContent-MD5: zzz\r\n\r\n",
     400, 'I162 malformed Content-MD5 trailer');
 ok(!-e $d->path('dev666/i162'), 'I162 no file');
 # I163

@@ -8,43 +8,29 @@ my $d = TestDaemon->start(devices => [1, 666]);
 my $BIG = '79228162514264337593543950336';		# 2^96
 my $BIG1 = '79228162514264337593543950337';
 
-sub bad {
-	my ($raw, $code, $name) = @_;
-	my ($r, $s) = $d->roundtrip($raw);
-	is($r && $r->{status}, $code, "$name → $code");
-	is($r && $r->{headers}{connection}, 'close', "$name: Connection: close");
-	ok(TestDaemon::is_eof($s, 5), "$name: then EOF");
-	return $r;
-}
-
-sub tmpfiles {
-	opendir(my $dh, $d->path('dev666')) or return 0;
-	return scalar grep { /\.tmp$/ } readdir $dh;
-}
-
 # J168
 {
 	my $r = $d->roundtrip("PUT /dev666/foo HTTP/1.0\r\nContent-Length: 1\r\nContent-Range: bytes 5-5/*\r\n\r\na");
 	like($r->{raw_head}, qr{^HTTP/1\.1 201 Created\r\n}, 'J168 Content-Range bytes 5-5/* on a new file → 201');
 	is($d->read_file('dev666/foo'), "\0\0\0\0\0a", 'J168 file is \0\0\0\0\0a');
-	is(tmpfiles(), 0, 'J168 no temporary file');
+	is(scalar $d->tmpfiles('dev666'), 0, 'J168 no temporary file');
 	unlink $d->path('dev666/foo');
 }
 # J169, J170
-bad("PUT /dev666/foo HTTP/1.0\r\nContent-Length: 2\r\nContent-Range: bytes 5-5/*\r\n\r\na", 400,
+$d->bad("PUT /dev666/foo HTTP/1.0\r\nContent-Length: 2\r\nContent-Range: bytes 5-5/*\r\n\r\na", 400,
     'J169 Content-Length 2 with Content-Range bytes 5-5/*');
 ok(!-e $d->path('dev666/foo'), 'J169 no file');
-bad("PUT /dev666/foo HTTP/1.0\r\nContent-Length: 2\r\nContent-Range: bytes 5-1/*\r\n\r\na", 400,
+$d->bad("PUT /dev666/foo HTTP/1.0\r\nContent-Length: 2\r\nContent-Range: bytes 5-1/*\r\n\r\na", 400,
     'J170 Content-Range bytes 5-1/*');
 ok(!-e $d->path('dev666/foo'), 'J170 no file');
 # J171
-bad("PUT /dev666/foo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Range: bytes $BIG-$BIG1/*\r\n\r\n", 507,
+$d->bad("PUT /dev666/foo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Range: bytes $BIG-$BIG1/*\r\n\r\n", 507,
     'J171 chunked PUT with Content-Range first overflowing');
 ok(!-e $d->path('dev666/foo'), 'J171 first overflowing: no file');
-bad("PUT /dev666/foo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Range: bytes 0-$BIG/*\r\n\r\n", 507,
+$d->bad("PUT /dev666/foo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Range: bytes 0-$BIG/*\r\n\r\n", 507,
     'J171 chunked PUT with Content-Range last overflowing');
 ok(!-e $d->path('dev666/foo'), 'J171 last overflowing: no file');
-bad("PUT /dev666/foo HTTP/1.1\r\nContent-Length: 1\r\nContent-Range: bytes 9223372036854775808-9223372036854775808/*\r\n\r\nx",
+$d->bad("PUT /dev666/foo HTTP/1.1\r\nContent-Length: 1\r\nContent-Range: bytes 9223372036854775808-9223372036854775808/*\r\n\r\nx",
     507, 'J171 Content-Range of 2^63');
 ok(!-e $d->path('dev666/foo'), 'J171 2^63: no file');
 # J172
@@ -64,10 +50,10 @@ ok(!-e $d->path('dev666/foo'), 'J171 2^63: no file');
 	is($d->read_file('dev666/foo'), $expect, 'J172 file is the concatenation');
 }
 # J173
-bad("PUT /dev666/j173 HTTP/1.1\r\nContent-Range: bytes 0-4/*\r\n\r\n", 400, 'J173 Content-Range without Content-Length');
-bad("PUT /dev666/j173 HTTP/1.1\r\nContent-Range: bytes 0-4/*\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n",
+$d->bad("PUT /dev666/j173 HTTP/1.1\r\nContent-Range: bytes 0-4/*\r\n\r\n", 400, 'J173 Content-Range without Content-Length');
+$d->bad("PUT /dev666/j173 HTTP/1.1\r\nContent-Range: bytes 0-4/*\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n",
     400, 'J173 Content-Range with chunked encoding');
-bad("PUT /dev666/j173 HTTP/1.1\r\nContent-Range: bytes 0-4/*\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+$d->bad("PUT /dev666/j173 HTTP/1.1\r\nContent-Range: bytes 0-4/*\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
     . "5\r\nabcde\r\n0\r\n\r\n", 400, 'J173 Content-Range with chunked encoding and Content-Length');
 ok(!-e $d->path('dev666/j173'), 'J173 no file');
 # J174
@@ -96,7 +82,7 @@ ok(!-e $d->path('dev666/j173'), 'J173 no file');
 	is($r->{status}, 201, 'J176 Content-Range bytes 2-2/10 → 201');
 	is($d->read_file('dev666/j176'), 'XYQdef', 'J176 complete-length form writes in place');
 	for my $cr ('bytes=0-0/*', 'BYTES 0-0/*', 'bytes 0-0', 'bytes 0-1/1', 'bytes */6', 'bytes 0-0/abc') {
-		bad("PUT /dev666/j176 HTTP/1.1\r\nContent-Length: 1\r\nContent-Range: $cr\r\n\r\nZ", 400,
+		$d->bad("PUT /dev666/j176 HTTP/1.1\r\nContent-Length: 1\r\nContent-Range: $cr\r\n\r\nZ", 400,
 		    "J176 Content-Range: $cr");
 	}
 	is($d->read_file('dev666/j176'), 'XYQdef', 'J176 malformed ranges left the file untouched');

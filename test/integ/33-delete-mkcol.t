@@ -22,14 +22,6 @@ sub keep {
 	return $r;
 }
 
-sub bad {
-	my ($raw, $code, $name, %o) = @_;
-	my ($r, $s) = $d->roundtrip($raw, which => $o{which} // 'http', head => 1);
-	is($r && $r->{status}, $code, "$name → $code");
-	is($r && $r->{headers}{connection}, 'close', "$name: Connection: close");
-	ok(TestDaemon::is_eof($s, 5), "$name: then EOF");
-}
-
 # L182
 keep("MKCOL /foo HTTP/1.1\r\n\r\n", 400, 'L182 MKCOL /foo');
 ok(!-e $d->path('foo'), 'L182 D/foo not created');
@@ -53,8 +45,8 @@ keep("DELETE /foo HTTP/1.1\r\n\r\n", 403, 'L184 DELETE /foo (directory)');
 keep("DELETE /foo/ HTTP/1.1\r\n\r\n", 403, 'L184 DELETE /foo/ (directory)');
 ok(-d $d->path('foo'), 'L184 directory still there');
 # L185
-bad("DELETE ../foo HTTP/1.1\r\n\r\n", 400, 'L185 DELETE ../foo');
-bad("MKCOL ../foo HTTP/1.1\r\n\r\n", 400, 'L185 MKCOL ../foo');
+$d->bad("DELETE ../foo HTTP/1.1\r\n\r\n", 400, 'L185 DELETE ../foo');
+$d->bad("MKCOL ../foo HTTP/1.1\r\n\r\n", 400, 'L185 MKCOL ../foo');
 ok(-d $d->path('foo'), 'L185 nothing removed');
 # L186
 keep("DELETE / HTTP/1.1\r\n\r\n", 403, 'L186 DELETE /');
@@ -108,14 +100,14 @@ for my $m ('GET', 'HEAD') {
 }
 # M191
 {
-	bad("PUT /dev1/m191 HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 405, 'M191 PUT to the get-only listener',
+	$d->bad("PUT /dev1/m191 HTTP/1.1\r\nContent-Length: 5\r\n\r\nBODY!", 405, 'M191 PUT to the get-only listener',
 	    which => 'httpget');
 	ok(!-e $d->path('dev1/m191'), 'M191 no file');
 	my $r = $d->roundtrip("HEAD /dev1/m191 HTTP/1.1\r\n\r\n", head => 1);
 	is($r && $r->{status}, 404, 'M191 a following HEAD on a new connection → 404');
 	$r = $d->roundtrip("HEAD /dev1/m191 HTTP/1.1\r\n\r\n", which => 'httpget', head => 1);
 	is($r && $r->{status}, 404, 'M191 a following HEAD on the get-only listener → 404');
-	bad("PUT /dev1/m191 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nBODY!\r\n0\r\n\r\n", 405,
+	$d->bad("PUT /dev1/m191 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nBODY!\r\n0\r\n\r\n", 405,
 	    'M191 chunked PUT to the get-only listener', which => 'httpget');
 	ok(!-e $d->path('dev1/m191'), 'M191 chunked: no file');
 }

@@ -8,16 +8,6 @@ use TestDaemon;
 
 my $d = TestDaemon->start(devices => [1, 666]);
 
-# One reply line (through LF) from $s, or undef on EOF/timeout.
-sub line { TestDaemon::read_line(@_) }
-
-# Sends $req on $s and returns the one reply line.
-sub ask {
-	my ($s, $req) = @_;
-	TestDaemon::write_all($s, $req);
-	return line($s);
-}
-
 # Printable form of a line for test descriptions.
 sub show {
 	my ($str) = @_;
@@ -32,13 +22,13 @@ $d->write_file('foo', 'abc');
 $d->write_file('dev666/sausage', '');
 
 # N192
-is(ask($m, "size /foo\r\n"), "/foo 3\r\n", 'N192 size of a 3-byte file');
-is(ask($m, "size /missing\r\n"), "/missing -1\r\n", 'N192 size of a missing file → -1');
-is(ask($m, "size /dev666/sausage\r\n"), "/dev666/sausage 0\r\n", 'N192 size of an empty file → 0');
+is(TestDaemon::ask($m, "size /foo\r\n"), "/foo 3\r\n", 'N192 size of a 3-byte file');
+is(TestDaemon::ask($m, "size /missing\r\n"), "/missing -1\r\n", 'N192 size of a missing file → -1');
+is(TestDaemon::ask($m, "size /dev666/sausage\r\n"), "/dev666/sausage 0\r\n", 'N192 size of an empty file → 0');
 {
 	# Project decision: symlinks below the docroot are refused.
 	symlink($d->path('foo'), $d->path('dev1/link')) or die "symlink: $!";
-	is(ask($m, "size /dev1/link\r\n"), "/dev1/link -1\r\n",
+	is(TestDaemon::ask($m, "size /dev1/link\r\n"), "/dev1/link -1\r\n",
 	   'N192 size through a symlink → -1 (symlinks refused)');
 }
 
@@ -48,60 +38,60 @@ is(ask($m, "size /dev666/sausage\r\n"), "/dev666/sausage 0\r\n", 'N192 size of a
 	open(my $fh, '>', $d->path('dev1/big')) or die $!;
 	truncate($fh, $big) or die "truncate: $!";
 	close $fh;
-	is(ask($m, "size /dev1/big\r\n"), "/dev1/big 2190433320960\r\n",
+	is(TestDaemon::ask($m, "size /dev1/big\r\n"), "/dev1/big 2190433320960\r\n",
 	   'N193 size of a 2190433320960-byte sparse file (64-bit)');
 }
 
 # N194
 {
 	my $st = (stat $d->path('dev1'))[7];
-	is(ask($m, "size /dev1\r\n"), "/dev1 $st\r\n", "N194 size of a directory → st_size ($st)");
+	is(TestDaemon::ask($m, "size /dev1\r\n"), "/dev1 $st\r\n", "N194 size of a directory → st_size ($st)");
 }
 
 # N195
 for my $l ("  hello  \r\n", "hello\r\n", "\thello\r\n", "hello world\r\n") {
-	is(ask($m, $l), "ERROR: unknown command: hello\r\n", 'N195 \'' . show($l) . '\' → unknown command: hello');
+	is(TestDaemon::ask($m, $l), "ERROR: unknown command: hello\r\n", 'N195 \'' . show($l) . '\' → unknown command: hello');
 }
-is(ask($m, "size bad\r\n"), "ERROR: unknown command: size\r\n", 'N195 size bad → unknown command: size');
-is(ask($m, "WTF\r\n"), "ERROR: unknown command: WTF\r\n", 'N195 WTF → unknown command: WTF');
-is(ask($m, "size /a_b\r\n"), "ERROR: unknown command: size\r\n",
+is(TestDaemon::ask($m, "size bad\r\n"), "ERROR: unknown command: size\r\n", 'N195 size bad → unknown command: size');
+is(TestDaemon::ask($m, "WTF\r\n"), "ERROR: unknown command: WTF\r\n", 'N195 WTF → unknown command: WTF');
+is(TestDaemon::ask($m, "size /a_b\r\n"), "ERROR: unknown command: size\r\n",
    'N195 size with a character outside the path set → unknown command: size');
-is(ask($m, "size  /foo\r\n"), "ERROR: unknown command: size\r\n", 'N195 two spaces → unknown command: size');
+is(TestDaemon::ask($m, "size  /foo\r\n"), "ERROR: unknown command: size\r\n", 'N195 two spaces → unknown command: size');
 
 # N196
 for my $p ('/..', '/a/..', '/a/../b', '/../x', '/dev1/../foo') {
-	is(ask($m, "size $p\r\n"), "ERROR: uri invalid (contains ..)\r\n", "N196 size $p → uri invalid");
+	is(TestDaemon::ask($m, "size $p\r\n"), "ERROR: uri invalid (contains ..)\r\n", "N196 size $p → uri invalid");
 }
 
 # N197 (with the project's 64-byte limit)
 {
 	my $p37 = '/dev16777215/0/000/000/0123456789.fid';
 	is(length $p37, 37, 'N197 the 37-byte path is 37 bytes');
-	is(ask($m, "size $p37\r\n"), "$p37 -1\r\n", 'N197 37-byte path → -1');
-	is(ask($m, "size $p37-\r\n"), "$p37- -1\r\n",
+	is(TestDaemon::ask($m, "size $p37\r\n"), "$p37 -1\r\n", 'N197 37-byte path → -1');
+	is(TestDaemon::ask($m, "size $p37-\r\n"), "$p37- -1\r\n",
 	   'N197 38-byte path → -1 (project limit is 64, not 37)');
 	my $p64 = '/dev1/' . ('a' x 54) . '.fid';
 	is(length $p64, 64, 'N197 64-byte path is 64 bytes');
 	$d->write_file($p64, 'x' x 7);
-	is(ask($m, "size $p64\r\n"), "$p64 7\r\n", 'N197 64-byte path (MOG_PATH_MAX) is accepted and stat()ed');
-	is(ask($m, "MD5 $p64\r\n"), "$p64 MD5=" . '04adb4e2f055c978c9bb101ee1bc5cd4' . "\r\n",
+	is(TestDaemon::ask($m, "size $p64\r\n"), "$p64 7\r\n", 'N197 64-byte path (MOG_PATH_MAX) is accepted and stat()ed');
+	is(TestDaemon::ask($m, "MD5 $p64\r\n"), "$p64 MD5=" . '04adb4e2f055c978c9bb101ee1bc5cd4' . "\r\n",
 	   'N197 64-byte path accepted by MD5 too');
-	is(ask($m, "size ${p64}x\r\n"), "ERROR: uri invalid (contains ..)\r\n",
+	is(TestDaemon::ask($m, "size ${p64}x\r\n"), "ERROR: uri invalid (contains ..)\r\n",
 	   'N197 65-byte path → uri invalid (contains ..)');
-	is(ask($m, "MD5 ${p64}x\r\n"), "ERROR: uri invalid (contains ..)\r\n",
+	is(TestDaemon::ask($m, "MD5 ${p64}x\r\n"), "ERROR: uri invalid (contains ..)\r\n",
 	   'N197 65-byte MD5 path → uri invalid (contains ..)');
 	my $long = '/' . ('b' x 300);
-	is(ask($m, "size $long\r\n"), "ERROR: uri invalid (contains ..)\r\n",
+	is(TestDaemon::ask($m, "size $long\r\n"), "ERROR: uri invalid (contains ..)\r\n",
 	   'N197 301-byte path → uri invalid (contains ..)');
 }
 
 # N198, N199
-is(ask($m, "\r\n"), "\r\n", 'N198 empty line → empty line');
-is(ask($m, " \r\n"), "\r\n", 'N198 line of one space → empty line');
-is(ask($m, "\t \t\r\n"), "\r\n", 'N198 line of blanks and tabs → empty line');
-is(ask($m, "\n"), "\r\n", 'N199 LF-only empty line → empty line');
-is(ask($m, "size /foo\n"), "/foo 3\r\n", 'N199 LF-only terminator accepted');
-is(ask($m, "size /a\rsize /b\r\n"), "ERROR: unknown command: size\r\n",
+is(TestDaemon::ask($m, "\r\n"), "\r\n", 'N198 empty line → empty line');
+is(TestDaemon::ask($m, " \r\n"), "\r\n", 'N198 line of one space → empty line');
+is(TestDaemon::ask($m, "\t \t\r\n"), "\r\n", 'N198 line of blanks and tabs → empty line');
+is(TestDaemon::ask($m, "\n"), "\r\n", 'N199 LF-only empty line → empty line');
+is(TestDaemon::ask($m, "size /foo\n"), "/foo 3\r\n", 'N199 LF-only terminator accepted');
+is(TestDaemon::ask($m, "size /a\rsize /b\r\n"), "ERROR: unknown command: size\r\n",
    'N199 bare CR inside a line → unknown command');
 
 # N200
@@ -109,7 +99,7 @@ is(ask($m, "size /a\rsize /b\r\n"), "ERROR: unknown command: size\r\n",
 	$d->write_file('0.fid', '');
 	my $bad = 0;
 	for my $i (0 .. 199) {
-		my $got = ask($m, "size /$i.fid\r\n") // 'EOF';
+		my $got = TestDaemon::ask($m, "size /$i.fid\r\n") // 'EOF';
 		if ($got ne "/$i.fid 0\r\n") {
 			diag("request $i: got '" . show($got) . "'") unless $bad++;
 		}
@@ -119,10 +109,10 @@ is(ask($m, "size /a\rsize /b\r\n"), "ERROR: unknown command: size\r\n",
 }
 
 # N201
-is(ask($m, "bad command\r\n"), "ERROR: unknown command: bad\r\n", 'N201 bad command → unknown: bad');
-is(ask($m, "  bad command\r\n"), "ERROR: unknown command: bad\r\n", 'N201 "  bad command" → unknown: bad');
-is(ask($m, "size /foo bar\r\n"), "ERROR: unknown command: size\r\n", 'N201 size /foo bar → unknown: size');
-is(ask($m, "size /dev1/foo\r\n"), "/dev1/foo -1\r\n", 'N201 then size of a missing file still answered');
+is(TestDaemon::ask($m, "bad command\r\n"), "ERROR: unknown command: bad\r\n", 'N201 bad command → unknown: bad');
+is(TestDaemon::ask($m, "  bad command\r\n"), "ERROR: unknown command: bad\r\n", 'N201 "  bad command" → unknown: bad');
+is(TestDaemon::ask($m, "size /foo bar\r\n"), "ERROR: unknown command: size\r\n", 'N201 size /foo bar → unknown: size');
+is(TestDaemon::ask($m, "size /dev1/foo\r\n"), "/dev1/foo -1\r\n", 'N201 then size of a missing file still answered');
 
 # N202
 {
@@ -153,8 +143,8 @@ is(ask($m, "size /dev1/foo\r\n"), "/dev1/foo -1\r\n", 'N201 then size of a missi
 	my $r = TestDaemon::read_until_eof($s, TestDaemon::slow(5));
 	is($r, '', 'N203 400 KiB line → connection closed without a reply');
 	my $n = $d->connect('mgmt');
-	is(ask($n, "size /missing\r\n"), "/missing -1\r\n", 'N203 a new connection answers normally');
-	is(ask($m, "size /foo\r\n"), "/foo 3\r\n", 'N203 older connection unaffected');
+	is(TestDaemon::ask($n, "size /missing\r\n"), "/missing -1\r\n", 'N203 a new connection answers normally');
+	is(TestDaemon::ask($m, "size /foo\r\n"), "/foo 3\r\n", 'N203 older connection unaffected');
 }
 
 # N204
@@ -168,14 +158,14 @@ is(ask($m, "size /dev1/foo\r\n"), "/dev1/foo -1\r\n", 'N201 then size of a missi
 	my $early = TestDaemon::read_avail($s, 0.05);
 	TestDaemon::write_all($s, "\n");
 	is($early, '', 'N204 no reply to an incomplete line');
-	is(line($s), "/missing -1\r\n", 'N204 line written one byte every 10 ms → one answer');
+	is(TestDaemon::read_line($s), "/missing -1\r\n", 'N204 line written one byte every 10 ms → one answer');
 	is(TestDaemon::read_avail($s, 0.1), '', 'N204 exactly one answer');
 }
 
 # N205
 for my $i (1 .. 3) {
 	my $s = $d->connect('mgmt');
-	is(ask($s, "size /foo\r\n"), "/foo 3\r\n", "N205 fresh connection $i answers");
+	is(TestDaemon::ask($s, "size /foo\r\n"), "/foo 3\r\n", "N205 fresh connection $i answers");
 	close $s;
 }
 
@@ -184,11 +174,11 @@ for my $i (1 .. 3) {
 	my $s = $d->connect('mgmt');
 	$d->write_file('b', 'bb');
 	TestDaemon::write_all($s, "size /a\r\nsize /b\r\nsiz");
-	is(line($s), "/a -1\r\n", 'N206 first of split pipeline');
-	is(line($s), "/b 2\r\n", 'N206 second of split pipeline');
+	is(TestDaemon::read_line($s), "/a -1\r\n", 'N206 first of split pipeline');
+	is(TestDaemon::read_line($s), "/b 2\r\n", 'N206 second of split pipeline');
 	is(TestDaemon::read_avail($s, 0.1), '', 'N206 no reply to the partial third line');
 	TestDaemon::write_all($s, "e /c\r\n");
-	is(line($s), "/c -1\r\n", 'N206 third answered once complete');
+	is(TestDaemon::read_line($s), "/c -1\r\n", 'N206 third answered once complete');
 }
 
 # N207
@@ -196,16 +186,16 @@ for my $i (1 .. 3) {
 	my $l = '  hello' . (' ' x (496 - 2 - 7)) . "\r\n";
 	is(length $l, 496, 'N207 line is 496 bytes');
 	my $s = $d->connect('mgmt');
-	is(ask($s, $l), "ERROR: unknown command: hello\r\n", 'N207 496-byte line (unknown command) is answered');
+	is(TestDaemon::ask($s, $l), "ERROR: unknown command: hello\r\n", 'N207 496-byte line (unknown command) is answered');
 	my $b = (' ' x 494) . "\r\n";
-	is(ask($s, $b), "\r\n", 'N207 496-byte blank line is answered');
-	is(ask($s, "size /foo\r\n"), "/foo 3\r\n", 'N207 connection still works');
+	is(TestDaemon::ask($s, $b), "\r\n", 'N207 496-byte blank line is answered');
+	is(TestDaemon::ask($s, "size /foo\r\n"), "/foo 3\r\n", 'N207 connection still works');
 }
 
 # N208
 for my $t (['server foo = 1', 'server'], ['shutdown now', 'shutdown'], ['ShutDown', 'ShutDown'],
 	   ['watch extra', 'watch'], ['SIZE /x', 'SIZE'], ['shutdowngraceful', 'shutdowngraceful']) {
-	is(ask($m, "$t->[0]\r\n"), "ERROR: unknown command: $t->[1]\r\n",
+	is(TestDaemon::ask($m, "$t->[0]\r\n"), "ERROR: unknown command: $t->[1]\r\n",
 	   "N208 '$t->[0]' → unknown command: $t->[1]");
 }
 ok($d->alive, 'N208 daemon still running after near-miss shutdown commands');
@@ -215,9 +205,9 @@ for my $p ('//foo', '/./foo', '//dev1//..x') {
 	(my $rel = $p) =~ s{^/+}{};
 	my $want = $p eq '//dev1//..x' ? "ERROR: uri invalid (contains ..)\r\n"
 		 : "$p 3\r\n";
-	is(ask($m, "size $p\r\n"), $want, "N222 size $p echoed byte for byte");
+	is(TestDaemon::ask($m, "size $p\r\n"), $want, "N222 size $p echoed byte for byte");
 }
-is(ask($m, "MD5 //foo\r\n"), "//foo MD5=900150983cd24fb0d6963f7d28e17f72\r\n", 'N222 MD5 //foo echoed byte for byte');
+is(TestDaemon::ask($m, "MD5 //foo\r\n"), "//foo MD5=900150983cd24fb0d6963f7d28e17f72\r\n", 'N222 MD5 //foo echoed byte for byte');
 
 # N209
 {
@@ -237,36 +227,36 @@ is(ask($m, "MD5 //foo\r\n"), "//foo MD5=900150983cd24fb0d6963f7d28e17f72\r\n", '
 	my $s = $d->connect('mgmt');
 	my $before = $d->pid_threads;
 	ok($before, "P223 thread count readable ($before)");
-	is(ask($s, "WTF\r\n"), "ERROR: unknown command: WTF\r\n", 'P223 WTF → unknown command');
-	is(ask($s, "server aio_threads = 1\r\n"), "\r\n", 'P223 server aio_threads = 1 → empty line');
+	is(TestDaemon::ask($s, "WTF\r\n"), "ERROR: unknown command: WTF\r\n", 'P223 WTF → unknown command');
+	is(TestDaemon::ask($s, "server aio_threads = 1\r\n"), "\r\n", 'P223 server aio_threads = 1 → empty line');
 	# default 10 threads per device pool, 2 devices; N applies per pool (project decision)
 	my $base = $before - 20;
 	my $one = TestDaemon::poll_until(sub { ($d->pid_threads // 0) == $base + 2 });
 	ok($one, "P223 thread count dropped from $before to " . ($base + 2) . ' (1 per device pool)')
 		or diag('now ' . $d->pid_threads);
-	is(ask($s, "server aio_threads=6\r\n"), "\r\n", 'P223 server aio_threads=6 → empty line');
+	is(TestDaemon::ask($s, "server aio_threads=6\r\n"), "\r\n", 'P223 server aio_threads=6 → empty line');
 	my $six = TestDaemon::poll_until(sub { ($d->pid_threads // 0) == $base + 12 });
 	ok($six, 'P223 thread count rose to ' . ($base + 12) . ' (6 per device pool)')
 		or diag('now ' . $d->pid_threads);
 	$six = $base + 12;
-	is(ask($s, "WTF\r\n"), "ERROR: unknown command: WTF\r\n", 'P223 WTF answered again');
+	is(TestDaemon::ask($s, "WTF\r\n"), "ERROR: unknown command: WTF\r\n", 'P223 WTF answered again');
 	like($d->stderr, qr/server aio_threads=1\b/, 'P223 logs server aio_threads=1');
 
-	is(ask($s, "server aio_threads = 0\r\n"), "\r\n", 'P224 aio_threads = 0 → empty line');
-	is(ask($s, "server aio_threads = 1000\r\n"), "\r\n", 'P224 aio_threads = 1000 → empty line');
-	is(ask($s, "server aio_threads = 101\r\n"), "\r\n", 'P224 aio_threads = 101 → empty line');
+	is(TestDaemon::ask($s, "server aio_threads = 0\r\n"), "\r\n", 'P224 aio_threads = 0 → empty line');
+	is(TestDaemon::ask($s, "server aio_threads = 1000\r\n"), "\r\n", 'P224 aio_threads = 1000 → empty line');
+	is(TestDaemon::ask($s, "server aio_threads = 101\r\n"), "\r\n", 'P224 aio_threads = 101 → empty line');
 	sleep 0.3;	# a change would show within this time (it did above)
 	is($d->pid_threads, $six, 'P224 ignored values do not change the thread count');
 
-	is(ask($s, "SERVER AIO_THREADS = 20\r\n"), "\r\n", 'P225 SERVER AIO_THREADS = 20 → empty line');
+	is(TestDaemon::ask($s, "SERVER AIO_THREADS = 20\r\n"), "\r\n", 'P225 SERVER AIO_THREADS = 20 → empty line');
 	my $twenty = TestDaemon::poll_until(sub { ($d->pid_threads // 0) == $base + 40 });
 	ok($twenty, 'P225 upper-case form takes effect (20 per device pool)') or diag('now ' . $d->pid_threads);
-	is(ask($s, "server aio_threads = x\r\n"), "ERROR: unknown command: server\r\n",
+	is(TestDaemon::ask($s, "server aio_threads = x\r\n"), "ERROR: unknown command: server\r\n",
 	   'P225 non-numeric value → unknown command: server');
-	is(ask($s, "server aio_threads =\r\n"), "ERROR: unknown command: server\r\n",
+	is(TestDaemon::ask($s, "server aio_threads =\r\n"), "ERROR: unknown command: server\r\n",
 	   'P225 missing value → unknown command: server');
-	is(ask($s, "server aio_threads = 3\r\n"), "\r\n", 'P225 server aio_threads = 3 (one space) → empty line');
-	is(ask($s, "size /foo\r\n"), "/foo 3\r\n", 'P225 connection still serves size');
+	is(TestDaemon::ask($s, "server aio_threads = 3\r\n"), "\r\n", 'P225 server aio_threads = 3 (one space) → empty line');
+	is(TestDaemon::ask($s, "size /foo\r\n"), "/foo 3\r\n", 'P225 connection still serves size');
 }
 
 is($d->stop('QUIT'), 0, 'N exit status 0 after SIGQUIT');
@@ -277,12 +267,12 @@ is($d->stop('QUIT'), 0, 'N exit status 0 after SIGQUIT');
 	my $e = TestDaemon->start(devices => []);
 	my $s = $e->connect('mgmt');
 	my $before = $e->pid_threads;
-	is(ask($s, "server aio_threads = 12\r\n"), "\r\n", 'P223 no device: aio_threads = 12 → empty line');
+	is(TestDaemon::ask($s, "server aio_threads = 12\r\n"), "\r\n", 'P223 no device: aio_threads = 12 → empty line');
 	# the docroot pool starts with 4 threads
 	ok(TestDaemon::poll_until(sub { ($e->pid_threads // 0) == $before + 8 }),
 	   'P223 no device: the docroot pool grew from 4 to 12 threads')
 		or diag("before $before, now " . $e->pid_threads);
-	is(ask($s, "server aio_threads = 2\r\n"), "\r\n", 'P223 no device: aio_threads = 2 → empty line');
+	is(TestDaemon::ask($s, "server aio_threads = 2\r\n"), "\r\n", 'P223 no device: aio_threads = 2 → empty line');
 	ok(TestDaemon::poll_until(sub { ($e->pid_threads // 0) == $before - 2 }),
 	   'P223 no device: the docroot pool shrank to 2 threads')
 		or diag("before $before, now " . $e->pid_threads);

@@ -9,14 +9,6 @@ use TestDaemon;
 
 my $d = TestDaemon->start(devices => [1, 666]);
 
-sub line { TestDaemon::read_line(@_) }
-
-sub ask {
-	my ($s, $req, $timeout) = @_;
-	TestDaemon::write_all($s, $req);
-	return line($s, $timeout);
-}
-
 sub sparse {
 	my ($rel, $len, $last) = @_;
 	my $p = $d->path($rel);
@@ -41,47 +33,47 @@ $d->write_file('dev1/foo', '   ');
 # O210 - O215
 my $MD5_3SP = '628631f07321b22d8c176c200c855e1b';
 my $SHA_3SP = '088fb1a4ab057f4fcf7d487006499060c7fe5773';
-is(ask($m, "MD5 /foo\r\n"), "/foo MD5=$MD5_3SP\r\n", 'O210 MD5 of three spaces');
-is(ask($m, "MD5 /missing\r\n"), "/missing MD5=-1\r\n", 'O210 MD5 of a missing file → -1');
-is(ask($m, "MD5 /dev1/foo\n"), "/dev1/foo MD5=$MD5_3SP\r\n", 'O210 LF-only MD5 request');
+is(TestDaemon::ask($m, "MD5 /foo\r\n"), "/foo MD5=$MD5_3SP\r\n", 'O210 MD5 of three spaces');
+is(TestDaemon::ask($m, "MD5 /missing\r\n"), "/missing MD5=-1\r\n", 'O210 MD5 of a missing file → -1');
+is(TestDaemon::ask($m, "MD5 /dev1/foo\n"), "/dev1/foo MD5=$MD5_3SP\r\n", 'O210 LF-only MD5 request');
 {
 	symlink($d->path('dev1/foo'), $d->path('dev1/link')) or die "symlink: $!";
-	is(ask($m, "MD5 /dev1/link\r\n"), "/dev1/link MD5=-1\r\n",
+	is(TestDaemon::ask($m, "MD5 /dev1/link\r\n"), "/dev1/link MD5=-1\r\n",
 	   'O210 MD5 through a symlink → -1 (symlinks refused)');
-	is(ask($m, "SHA-1 /dev1/link\r\n"), "/dev1/link SHA-1=-1\r\n",
+	is(TestDaemon::ask($m, "SHA-1 /dev1/link\r\n"), "/dev1/link SHA-1=-1\r\n",
 	   'O212 SHA-1 through a symlink → -1 (symlinks refused)');
 }
 for my $r (qw(fsck create_close replicate Fsck x_1)) {
-	is(ask($m, "MD5 /foo $r\r\n"), "/foo MD5=$MD5_3SP\r\n", "O211 MD5 /foo $r → same answer");
-	is(ask($m, "SHA-1 /foo $r\r\n"), "/foo SHA-1=$SHA_3SP\r\n", "O212 SHA-1 /foo $r → same answer");
+	is(TestDaemon::ask($m, "MD5 /foo $r\r\n"), "/foo MD5=$MD5_3SP\r\n", "O211 MD5 /foo $r → same answer");
+	is(TestDaemon::ask($m, "SHA-1 /foo $r\r\n"), "/foo SHA-1=$SHA_3SP\r\n", "O212 SHA-1 /foo $r → same answer");
 }
-is(ask($m, "MD5 /missing fsck\r\n"), "/missing MD5=-1\r\n", 'O211 fsck MD5 of a missing file → -1');
-is(ask($m, "SHA-1 /foo\r\n"), "/foo SHA-1=$SHA_3SP\r\n", 'O212 SHA-1 of three spaces');
-is(ask($m, "SHA-1 /missing\r\n"), "/missing SHA-1=-1\r\n", 'O212 SHA-1 of a missing file → -1');
-is(ask($m, "SHA-1 /missing fsck\r\n"), "/missing SHA-1=-1\r\n", 'O212 fsck SHA-1 of a missing file → -1');
+is(TestDaemon::ask($m, "MD5 /missing fsck\r\n"), "/missing MD5=-1\r\n", 'O211 fsck MD5 of a missing file → -1');
+is(TestDaemon::ask($m, "SHA-1 /foo\r\n"), "/foo SHA-1=$SHA_3SP\r\n", 'O212 SHA-1 of three spaces');
+is(TestDaemon::ask($m, "SHA-1 /missing\r\n"), "/missing SHA-1=-1\r\n", 'O212 SHA-1 of a missing file → -1');
+is(TestDaemon::ask($m, "SHA-1 /missing fsck\r\n"), "/missing SHA-1=-1\r\n", 'O212 fsck SHA-1 of a missing file → -1');
 {
 	my $empty_md5 = 'd41d8cd98f00b204e9800998ecf8427e';
 	$d->write_file('dev1/empty', '');
-	is(ask($m, "MD5 /dev1/empty\r\n"), "/dev1/empty MD5=$empty_md5\r\n", 'O210 MD5 of an empty file');
-	is(ask($m, "SHA-1 /dev1/empty\r\n"), "/dev1/empty SHA-1=da39a3ee5e6b4b0d3255bfef95601890afd80709\r\n",
+	is(TestDaemon::ask($m, "MD5 /dev1/empty\r\n"), "/dev1/empty MD5=$empty_md5\r\n", 'O210 MD5 of an empty file');
+	is(TestDaemon::ask($m, "SHA-1 /dev1/empty\r\n"), "/dev1/empty SHA-1=da39a3ee5e6b4b0d3255bfef95601890afd80709\r\n",
 	   'O212 SHA-1 of an empty file');
 }
 for my $t (['md5 /foo', 'md5'], ['SHA-256 /foo', 'SHA-256'], ['Sha-1 /foo', 'Sha-1'],
 	   ['SHA1 /foo', 'SHA1']) {
-	is(ask($m, "$t->[0]\r\n"), "ERROR: unknown command: $t->[1]\r\n", "O213 $t->[0] → unknown command: $t->[1]");
+	is(TestDaemon::ask($m, "$t->[0]\r\n"), "ERROR: unknown command: $t->[1]\r\n", "O213 $t->[0] → unknown command: $t->[1]");
 }
-is(ask($m, "MD5 /dev1\r\n"), "ERR read /dev1 at 0 failed\r\n", 'O214 MD5 of a directory → ERR read /dev1 at 0 failed');
-is(ask($m, "SHA-1 /dev1\r\n"), "ERR read /dev1 at 0 failed\r\n", 'O214 SHA-1 of a directory → ERR read');
-is(ask($m, "MD5 /dev1 fsck\r\n"), "ERR read /dev1 at 0 failed\r\n", 'O214 fsck MD5 of a directory → ERR read');
-is(ask($m, "MD5 /foo fsck extra\r\n"), "ERROR: unknown command: MD5\r\n", 'O215 MD5 /foo fsck extra → unknown command: MD5');
-is(ask($m, "MD5 /foo a-b\r\n"), "ERROR: unknown command: MD5\r\n", 'O215 MD5 /foo a-b → unknown command: MD5');
-is(ask($m, "SHA-1 /foo a-b\r\n"), "ERROR: unknown command: SHA-1\r\n", 'O215 SHA-1 /foo a-b → unknown command: SHA-1');
-is(ask($m, "MD5 /../foo\r\n"), "ERROR: uri invalid (contains ..)\r\n", 'O215 MD5 /../foo → uri invalid');
-is(ask($m, "MD5 /foo\r\n"), "/foo MD5=$MD5_3SP\r\n", 'O215 connection still answers');
+is(TestDaemon::ask($m, "MD5 /dev1\r\n"), "ERR read /dev1 at 0 failed\r\n", 'O214 MD5 of a directory → ERR read /dev1 at 0 failed');
+is(TestDaemon::ask($m, "SHA-1 /dev1\r\n"), "ERR read /dev1 at 0 failed\r\n", 'O214 SHA-1 of a directory → ERR read');
+is(TestDaemon::ask($m, "MD5 /dev1 fsck\r\n"), "ERR read /dev1 at 0 failed\r\n", 'O214 fsck MD5 of a directory → ERR read');
+is(TestDaemon::ask($m, "MD5 /foo fsck extra\r\n"), "ERROR: unknown command: MD5\r\n", 'O215 MD5 /foo fsck extra → unknown command: MD5');
+is(TestDaemon::ask($m, "MD5 /foo a-b\r\n"), "ERROR: unknown command: MD5\r\n", 'O215 MD5 /foo a-b → unknown command: MD5');
+is(TestDaemon::ask($m, "SHA-1 /foo a-b\r\n"), "ERROR: unknown command: SHA-1\r\n", 'O215 SHA-1 /foo a-b → unknown command: SHA-1');
+is(TestDaemon::ask($m, "MD5 /../foo\r\n"), "ERROR: uri invalid (contains ..)\r\n", 'O215 MD5 /../foo → uri invalid');
+is(TestDaemon::ask($m, "MD5 /foo\r\n"), "/foo MD5=$MD5_3SP\r\n", 'O215 connection still answers');
 
 # O222
-is(ask($m, "MD5 //foo\r\n"), "//foo MD5=$MD5_3SP\r\n", 'O222 MD5 //foo echoes the path byte for byte');
-is(ask($m, "SHA-1 /dev1//foo fsck\r\n"), "/dev1//foo SHA-1=$SHA_3SP\r\n", 'O222 SHA-1 /dev1//foo echoed byte for byte');
+is(TestDaemon::ask($m, "MD5 //foo\r\n"), "//foo MD5=$MD5_3SP\r\n", 'O222 MD5 //foo echoes the path byte for byte');
+is(TestDaemon::ask($m, "SHA-1 /dev1//foo fsck\r\n"), "/dev1//foo SHA-1=$SHA_3SP\r\n", 'O222 SHA-1 /dev1//foo echoed byte for byte');
 
 # O216
 {
@@ -102,7 +94,7 @@ is(ask($m, "SHA-1 /dev1//foo fsck\r\n"), "/dev1//foo SHA-1=$SHA_3SP\r\n", 'O222 
 		TestDaemon::write_all($s, $req);
 		my $got = '';
 		while (length $got < length $want) {
-			my $l = line($s) // last;
+			my $l = TestDaemon::read_line($s) // last;
 			$got .= $l;
 		}
 		$bad++ if $got ne $want;
@@ -111,14 +103,14 @@ is(ask($m, "SHA-1 /dev1//foo fsck\r\n"), "/dev1//foo SHA-1=$SHA_3SP\r\n", 'O222 
 }
 
 # O217
-is(ask($m, "MD5 $big\r\n", TestDaemon::slow(30)), "$big MD5=$M100\r\n", 'O217 MD5 of 100 MiB sparse file ending in "."');
-is(ask($m, "MD5 $big fsck\r\n", TestDaemon::slow(30)), "$big MD5=$M100\r\n", 'O217 same with fsck');
+is(TestDaemon::ask($m, "MD5 $big\r\n", TestDaemon::slow(30)), "$big MD5=$M100\r\n", 'O217 MD5 of 100 MiB sparse file ending in "."');
+is(TestDaemon::ask($m, "MD5 $big fsck\r\n", TestDaemon::slow(30)), "$big MD5=$M100\r\n", 'O217 same with fsck');
 
 # O218: fsck of the same file from six connections
 {
 	my @c = map { $d->connect('mgmt') } 1 .. 6;
 	TestDaemon::write_all($_, "MD5 $big fsck\r\n") for @c;
-	my @got = map { line($_, TestDaemon::slow(60)) // 'timeout' } @c;
+	my @got = map { TestDaemon::read_line($_, TestDaemon::slow(60)) // 'timeout' } @c;
 	is_deeply(\@got, [("$big MD5=$M100\r\n") x 6], 'O218 six connections fsck the same large file → six identical correct answers');
 }
 
@@ -128,7 +120,7 @@ is(ask($m, "MD5 $big fsck\r\n", TestDaemon::slow(30)), "$big MD5=$M100\r\n", 'O2
 	TestDaemon::write_all($_, "MD5 $big fsck\r\n" x 3) for @c;
 	my @got;
 	for my $c (@c) {
-		push @got, map { line($c, TestDaemon::slow(90)) // 'timeout' } 1 .. 3;
+		push @got, map { TestDaemon::read_line($c, TestDaemon::slow(90)) // 'timeout' } 1 .. 3;
 	}
 	is_deeply(\@got, [("$big MD5=$M100\r\n") x 18], 'O219 six connections × three pipelined fsck → 18 identical answers');
 }
@@ -142,19 +134,19 @@ is(ask($m, "MD5 $big fsck\r\n", TestDaemon::slow(30)), "$big MD5=$M100\r\n", 'O2
 		TestDaemon::write_all($c, "MD5 $big fsck\r\n");
 		close $c;
 	}
-	is(line($first, TestDaemon::slow(60)), "$big MD5=$M100\r\n",
+	is(TestDaemon::read_line($first, TestDaemon::slow(60)), "$big MD5=$M100\r\n",
 	   'O220 first fsck client answered although five queued clients disconnected');
 	my $later = $d->connect('mgmt');
-	is(ask($later, "MD5 $big fsck\r\n", TestDaemon::slow(60)), "$big MD5=$M100\r\n",
+	is(TestDaemon::ask($later, "MD5 $big fsck\r\n", TestDaemon::slow(60)), "$big MD5=$M100\r\n",
 	   'O220 the fsck queue still works after the disconnects');
-	is(ask($m, "size $big\r\n"), "$big 104857600\r\n", 'O220 size still answered');
+	is(TestDaemon::ask($m, "size $big\r\n"), "$big 104857600\r\n", 'O220 size still answered');
 }
 
 # Non-fsck digests are not queued: several at once all answer.
 {
 	my @c = map { $d->connect('mgmt') } 1 .. 4;
 	TestDaemon::write_all($_, "MD5 $big\r\n") for @c;
-	my @got = map { line($_, TestDaemon::slow(60)) // 'timeout' } @c;
+	my @got = map { TestDaemon::read_line($_, TestDaemon::slow(60)) // 'timeout' } @c;
 	is_deeply(\@got, [("$big MD5=$M100\r\n") x 4], 'O218 four concurrent non-fsck MD5s of the large file');
 }
 
@@ -179,7 +171,7 @@ is(ask($m, "MD5 $big fsck\r\n", TestDaemon::slow(30)), "$big MD5=$M100\r\n", 'O2
 			my $c = $d->connect('mgmt');
 			my $t = time;
 			my $path = $i % 2 ? '/dev1/small' : $big;	# same filesystem as the digest
-			my $r = ask($c, "size $path\r\n", 5);
+			my $r = TestDaemon::ask($c, "size $path\r\n", 5);
 			my $dt = time - $t;
 			$max = $dt if $dt > $max;
 			$slow++ if $dt >= 1;
@@ -188,14 +180,14 @@ is(ask($m, "MD5 $big fsck\r\n", TestDaemon::slow(30)), "$big MD5=$M100\r\n", 'O2
 			sleep 0.002;	# spread the requests over the first part of the digest
 		}
 		my $sizes_done = time - $t0;
-		TestDaemon::fill($dig, time + 0.01);	# keeps what it reads for line()
+		TestDaemon::fill($dig, time + 0.01);	# keeps what it reads for TestDaemon::read_line()
 		$early_digest = length ${ TestDaemon::rbuf($dig) } > 0;
 		my $id = "O221 1 GiB MD5$reason";
 		is($ok, 100, "$id: 100 size requests on other connections all answered correctly");
 		is($slow, 0, sprintf('%s: every size answer within 1 s (max %.3f s)', $id, $max));
 		ok(!$early_digest, sprintf('%s: all 100 sizes done (%.2f s) before the digest finished', $id, $sizes_done))
 			unless TestDaemon::valgrind();
-		my $got = line($dig, TestDaemon::slow(120));
+		my $got = TestDaemon::read_line($dig, TestDaemon::slow(120));
 		is($got, "$huge MD5=$want\r\n", "$id: the digest itself is correct");
 	}
 }

@@ -3,15 +3,12 @@
 use strict;
 use warnings;
 use Test::More;
-use Errno qw(ECONNREFUSED);
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 use TestDaemon;
 
 my $BIG = 104857600;
 my $M100 = '56bb745c25f52e8378a9ca49b7cfd27f';
-
-sub line { TestDaemon::read_line(@_) }
 
 sub big_file {
 	my ($d, $rel) = @_;
@@ -21,12 +18,6 @@ sub big_file {
 	sysseek($fh, $BIG - 1, 0);
 	syswrite($fh, '.') == 1 or die;
 	close $fh or die;
-}
-
-sub refused {
-	my ($port) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-	return !$s && $! == ECONNREFUSED;
 }
 
 # Lets the daemon read what was just written before a signal arrives.  There is nothing to
@@ -50,7 +41,7 @@ sub title {
 	is(TestDaemon::read_response($h)->{status}, 200, 'S247 keep-alive GET answered');
 	my $m = $d->connect('mgmt');
 	TestDaemon::write_all($m, "size /dev666/f\r\n");
-	is(line($m), "/dev666/f 5\r\n", 'S247 sideband size answered');
+	is(TestDaemon::read_line($m), "/dev666/f 5\r\n", 'S247 sideband size answered');
 	my $fresh = $d->connect('http');
 	my $fresh_m = $d->connect('mgmt');
 	settle();
@@ -78,8 +69,8 @@ sub title {
 		ok(TestDaemon::poll_until(sub { title($d->{pid}) =~ /shutting down/ }, 3),
 		   'S248 process title says "shutting down"') or diag(title($d->{pid}));
 	}
-	ok(TestDaemon::poll_until(sub { refused($d->{http_port}) }, TestDaemon::slow(2)), 'S248 new HTTP connections refused');
-	ok(TestDaemon::poll_until(sub { refused($d->{mgmt_port}) }, TestDaemon::slow(2)), 'S248 new sideband connections refused');
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{http_port}) }, TestDaemon::slow(2)), 'S248 new HTTP connections refused');
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{mgmt_port}) }, TestDaemon::slow(2)), 'S248 new sideband connections refused');
 	ok($d->alive, 'S248 still running while the transfer is in flight');
 	my $rest = TestDaemon::read_until_eof($s, TestDaemon::slow(60));
 	my $all = $first . $rest;
@@ -120,7 +111,7 @@ SKIP: {
 	TestDaemon::write_all($s, 'GET /');
 	settle();
 	kill 'QUIT', $d->{pid};
-	ok(TestDaemon::poll_until(sub { refused($d->{http_port}) }), 'S249 listener closed');
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{http_port}) }), 'S249 listener closed');
 	TestDaemon::write_all($s, "dev666/missing.fid HTTP/1.1\r\nHost: t\r\n\r\n");
 	my $r = TestDaemon::read_response($s);
 	is($r && $r->{status}, 404, 'S249 partial GET completed after SIGQUIT → 404');
@@ -136,7 +127,7 @@ SKIP: {
 	TestDaemon::write_all($s, 'GET /');
 	settle();
 	kill 'QUIT', $d->{pid};
-	ok(TestDaemon::poll_until(sub { refused($d->{http_port}) }), 'S250 listener closed');
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{http_port}) }), 'S250 listener closed');
 	TestDaemon::write_all($s, "dev666/a HTTP/1.1\r\nHost: t\r\n\r\nGET /");
 	my $r1 = TestDaemon::read_response($s);
 	is($r1 && $r1->{status}, 404, 'S250 first request → 404');
@@ -155,7 +146,7 @@ SKIP: {
 	TestDaemon::write_all($s, "PUT /dev666/blarg.fid HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n");
 	settle();
 	kill 'QUIT', $d->{pid};
-	ok(TestDaemon::poll_until(sub { refused($d->{http_port}) }), 'S251 listener closed');
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{http_port}) }), 'S251 listener closed');
 	for my $c (split //, "hihi") {
 		TestDaemon::write_all($s, $c);
 		sleep 0.01;
@@ -182,7 +173,7 @@ SKIP: {
 	TestDaemon::write_all($s, "PUT /dev666/x.fid HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhi");
 	settle();
 	kill 'QUIT', $d->{pid};
-	ok(TestDaemon::poll_until(sub { refused($d->{http_port}) }), 'S251 listener closed (PUT body in flight)');
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{http_port}) }), 'S251 listener closed (PUT body in flight)');
 	TestDaemon::write_all($s, "hi\n");
 	my $r = TestDaemon::read_response($s);
 	is($r && $r->{status}, 201, 'S251 PUT completed after SIGQUIT → 201');
@@ -197,7 +188,7 @@ SKIP: {
 	big_file($d, 'dev666/big.fid');
 	my $m = $d->connect('mgmt');
 	TestDaemon::write_all($m, "size /dev666/big.fid\r\n");
-	is(line($m), "/dev666/big.fid $BIG\r\n", 'S252 size of the 100 MiB file');
+	is(TestDaemon::read_line($m), "/dev666/big.fid $BIG\r\n", 'S252 size of the 100 MiB file');
 	my $req = "MD5 /dev666/big.fid\r\n";
 	my $half = int(length($req) / 2);
 	for my $i (0 .. length($req) - 1) {
@@ -208,7 +199,7 @@ SKIP: {
 		}
 		sleep 0.005;
 	}
-	is(line($m, TestDaemon::slow(30)), "/dev666/big.fid MD5=$M100\r\n", 'S252 MD5 trickled across SIGQUIT → answered');
+	is(TestDaemon::read_line($m, TestDaemon::slow(30)), "/dev666/big.fid MD5=$M100\r\n", 'S252 MD5 trickled across SIGQUIT → answered');
 	ok(TestDaemon::is_eof($m, 5), 'S252 then EOF');
 	is($d->stop('QUIT'), 0, 'S252 exit 0');
 }
@@ -224,7 +215,7 @@ SKIP: {
 	TestDaemon::write_all($m, "\r\n" . $one x 4);
 	settle();
 	kill 'QUIT', $d->{pid};
-	my @got = map { line($m, TestDaemon::slow(60)) // 'timeout' } 1 .. 5;
+	my @got = map { TestDaemon::read_line($m, TestDaemon::slow(60)) // 'timeout' } 1 .. 5;
 	is_deeply(\@got, [("/dev666/big.fid MD5=$M100\r\n") x 5], 'S253 five pipelined fsck MD5s + SIGQUIT → five answers');
 	ok(TestDaemon::is_eof($m, 5), 'S253 then EOF');
 	is($d->stop('QUIT'), 0, 'S253 exit 0');
@@ -237,9 +228,9 @@ SKIP: {
 	TestDaemon::write_all($m, 'size ');
 	settle();
 	kill 'QUIT', $d->{pid};
-	ok(TestDaemon::poll_until(sub { refused($d->{mgmt_port}) }), 'S254 sideband listener closed');
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{mgmt_port}) }), 'S254 sideband listener closed');
 	TestDaemon::write_all($m, "/dev666/missing.fid\r\n");
-	is(line($m), "/dev666/missing.fid -1\r\n", 'S254 "size " + SIGQUIT + rest → answered');
+	is(TestDaemon::read_line($m), "/dev666/missing.fid -1\r\n", 'S254 "size " + SIGQUIT + rest → answered');
 	ok(TestDaemon::is_eof($m, 5), 'S254 then EOF');
 	is($d->stop('QUIT'), 0, 'S254 exit 0');
 }
@@ -266,7 +257,7 @@ for my $sig (qw(TERM INT)) {
 	TestDaemon::write_all($h, 'GET /dev666/f HTTP/1.1');
 	settle();
 	kill $sig, $d->{pid};
-	ok(TestDaemon::poll_until(sub { refused($d->{http_port}) }), "S256 SIG$sig closes the listeners");
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{http_port}) }), "S256 SIG$sig closes the listeners");
 	TestDaemon::write_all($h, "\r\n\r\n");
 	my $r = TestDaemon::read_response($h);
 	is($r && $r->{body}, 'abc', "S256 SIG$sig is graceful: the request in progress is answered");
@@ -288,7 +279,7 @@ for my $sig (qw(TERM INT)) {
 		my $r = TestDaemon::read_response($h);
 		is($r && $r->{body}, 'abc', "S257 SIG$sig: existing HTTP connection still served");
 		TestDaemon::write_all($m, "size /dev666/f\r\n");
-		is(line($m), "/dev666/f 3\r\n", "S257 SIG$sig: existing sideband connection still served");
+		is(TestDaemon::read_line($m), "/dev666/f 3\r\n", "S257 SIG$sig: existing sideband connection still served");
 		my $r2 = $d->roundtrip("GET /dev666/f HTTP/1.0\r\n\r\n");
 		is($r2 && $r2->{body}, 'abc', "S257 SIG$sig: new connections accepted");
 	}

@@ -8,7 +8,7 @@ use strict;
 use warnings;
 use Test::More;
 use Cwd qw(realpath);
-use Errno qw(ECONNREFUSED EINTR);
+use Errno qw(EINTR);
 use File::Basename qw(basename dirname);
 use IO::Handle;
 use IO::Socket::INET;
@@ -33,16 +33,8 @@ my %started;	# every daemon pid seen, killed at the end
 END {
 	local ($?, $!);
 	for my $pid (keys %started) {
-		kill 'KILL', $pid if $pid != $$ && running($pid);
+		kill 'KILL', $pid if $pid != $$ && TestDaemon::running($pid);
 	}
-}
-
-# Alive and not a zombie (a daemonized process is reaped by whoever adopted it, maybe never).
-sub running {
-	my ($pid) = @_;
-	return 0 unless $pid && kill(0, $pid);
-	my $stat = TestDaemon::slurp("/proc/$pid/stat") // return 1;
-	return $stat !~ /^\d+ \(.*\) Z /s;
 }
 
 # Never signal pid 0, 1 or ourselves when a pid could not be read.
@@ -62,12 +54,6 @@ sub track {
 	my ($pid) = @_;
 	$started{$pid} = 1 if $pid;
 	return $pid;
-}
-
-sub refused {
-	my ($port) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-	return !$s && $! == ECONNREFUSED;
 }
 
 # One request on a fresh connection; returns the response or an error string.
@@ -166,7 +152,7 @@ sub upgraded {
 		my $o = pid_in("$pidfile.oldbin");
 		$new = pid_in($pidfile);
 		track($new);
-		return defined $o && $o == $old && defined $new && $new != $old && running($new);
+		return defined $o && $o == $old && defined $new && $new != $old && TestDaemon::running($new);
 	}, TestDaemon::slow(10));
 	return $ok ? $new : undef;
 }
@@ -177,7 +163,7 @@ sub upgraded {
 	my ($h, $m) = (TestDaemon::free_port(), TestDaemon::free_port());
 	my ($rc, $old) = launch($F, $h, $m);
 	is($rc, 0, 'S258 daemonized with --pidfile (run as "evmogstored" found on PATH)');
-	ok($old && running($old), 'S258 pid file names the running daemon');
+	ok($old && TestDaemon::running($old), 'S258 pid file names the running daemon');
 	is(get_root($h), 200, 'S258 GET / → 200 before the upgrade');
 	signal('USR2', $old);
 	my $new = upgraded($F, $old);
@@ -185,8 +171,8 @@ sub upgraded {
 		. ' F.oldbin: ' . (TestDaemon::slurp("$F.oldbin") // 'none'));
 	is(TestDaemon::slurp("$F.oldbin"), "$old\n", 'S258 F.oldbin holds the old pid');
 	isnt($new // $old, $old, 'S258 the new pid differs from the old one');
-	ok(running($old), 'S258 the old process still runs');
-	ok(running($new), 'S258 the new process runs');
+	ok(TestDaemon::running($old), 'S258 the old process still runs');
+	ok(TestDaemon::running($new), 'S258 the new process runs');
 	if ($new) {
 		my $cmd = TestDaemon::slurp("/proc/$new/cmdline") // '';
 		like($cmd, qr/\A\Q$name\E\0/, 'S258 the new process runs the program found on PATH (argv[0] kept)');
@@ -206,19 +192,19 @@ sub upgraded {
 	signal('CONT', $old);
 
 	signal('QUIT', $old);
-	ok(TestDaemon::poll_until(sub { !running($old) }, TestDaemon::slow(10)), 'S258 SIGQUIT to the old process: it exits');
+	ok(TestDaemon::poll_until(sub { !TestDaemon::running($old) }, TestDaemon::slow(10)), 'S258 SIGQUIT to the old process: it exits');
 	ok(TestDaemon::poll_until(sub { !-e "$F.oldbin" }, TestDaemon::slow(5)), 'S258 F.oldbin removed by the old process');
 	is(TestDaemon::slurp($F), "$new\n", 'S258 F still holds the new pid');
-	ok(running($new), 'S258 the new process keeps running');
+	ok(TestDaemon::running($new), 'S258 the new process keeps running');
 	is(get_root($h), 200, 'S258 GET / → 200 after the old one exited');
 	my $n = grep { get_ok($h) } 1 .. 5;
 	is($n, 5, 'S258 five more GETs → 200');
 	ok(mgmt_ok($m), 'S258 sideband still answered');
 	my $s = mgmt_send($m, "shutdown\r\n");
 	ok($s, 'S258 sideband shutdown sent to the new process');
-	ok(TestDaemon::poll_until(sub { !running($new) }, TestDaemon::slow(10)), 'S258 sideband shutdown stops the new process');
+	ok(TestDaemon::poll_until(sub { !TestDaemon::running($new) }, TestDaemon::slow(10)), 'S258 sideband shutdown stops the new process');
 	ok(!-e $F, 'S258 F removed by the new process');
-	ok(refused($h), 'S258 nothing listens on H afterwards');
+	ok(TestDaemon::refused($h), 'S258 nothing listens on H afterwards');
 }
 
 # S259: the new process dies (QUIT, KILL, ABRT in turn): the old one takes the pid file back.
@@ -227,7 +213,7 @@ sub upgraded {
 	my ($h, $m) = (TestDaemon::free_port(), TestDaemon::free_port());
 	my ($rc, $old) = launch($F, $h, $m);
 	is($rc, 0, 'S259 daemonized with --pidfile');
-	ok($old && running($old), 'S259 daemon running');
+	ok($old && TestDaemon::running($old), 'S259 daemon running');
 	for my $sig (qw(QUIT KILL ABRT)) {
 		signal('USR2', $old);
 		my $new = upgraded($F, $old);
@@ -242,16 +228,16 @@ sub upgraded {
 			or diag('F: ' . (TestDaemon::slurp($F) // 'none') . ' F.oldbin: '
 				. (TestDaemon::slurp("$F.oldbin") // 'none'));
 		is(TestDaemon::slurp($F), "$old\n", "S259 SIG$sig: F is exactly \"<old pid>\\n\"");
-		ok(!running($new), "S259 SIG$sig: the new process is gone");
-		ok(running($old), "S259 SIG$sig: the old process keeps running");
+		ok(!TestDaemon::running($new), "S259 SIG$sig: the new process is gone");
+		ok(TestDaemon::running($old), "S259 SIG$sig: the old process keeps running");
 		ok(get_ok($h), "S259 SIG$sig: the old process still serves HTTP");
 		ok(mgmt_ok($m), "S259 SIG$sig: the old process still serves the sideband");
 	}
 	signal('QUIT', $old);
-	ok(TestDaemon::poll_until(sub { !running($old) }, TestDaemon::slow(10)), 'S259 SIGQUIT then stops the old process');
+	ok(TestDaemon::poll_until(sub { !TestDaemon::running($old) }, TestDaemon::slow(10)), 'S259 SIGQUIT then stops the old process');
 	ok(!-e $F, 'S259 F removed at exit');
 	ok(!-e "$F.oldbin", 'S259 no F.oldbin left');
-	ok(refused($h), 'S259 nothing listens on H afterwards');
+	ok(TestDaemon::refused($h), 'S259 nothing listens on H afterwards');
 }
 
 sub fd_count {
@@ -289,7 +275,7 @@ sub fd_count {
 	TestDaemon::write_all($_, "GET /dev1/f HTTP/1.0\r\n\r\n") for @s;	# waiting in the sockets
 	signal('QUIT', $old);
 	signal('CONT', $old);
-	ok(TestDaemon::poll_until(sub { !running($old) }, TestDaemon::slow(10)), '9.3 pending requests: old process exits');
+	ok(TestDaemon::poll_until(sub { !TestDaemon::running($old) }, TestDaemon::slow(10)), '9.3 pending requests: old process exits');
 	signal('CONT', $new);
 	my $answered = grep {
 		my $r = TestDaemon::read_response($_, timeout => TestDaemon::slow(5));
@@ -298,7 +284,7 @@ sub fd_count {
 	is($answered, $N, "9.3 pending requests: all $N requests received before SIGQUIT are answered");
 	close $_ for @s;
 	ok(mgmt_send($m, "shutdown\r\n"), '9.3 pending requests: sideband shutdown');
-	ok(TestDaemon::poll_until(sub { !running($new) }, TestDaemon::slow(10)), '9.3 pending requests: new process stops');
+	ok(TestDaemon::poll_until(sub { !TestDaemon::running($new) }, TestDaemon::slow(10)), '9.3 pending requests: new process stops');
 }
 
 # Children for the load test: run $code, which returns a report line.
@@ -388,7 +374,7 @@ sub child_report {
 	ok($new, '9.3 load: SIGUSR2 → new process up under load');
 	sleep 1;	# both processes serve the load for a while
 	signal('QUIT', $old);
-	ok(TestDaemon::poll_until(sub { !running($old) }, TestDaemon::slow(10)),
+	ok(TestDaemon::poll_until(sub { !TestDaemon::running($old) }, TestDaemon::slow(10)),
 	   '9.3 load: SIGQUIT → old process exits under load');
 	ok(time < $deadline, '9.3 load: upgrade done while the load still runs');
 	my $g = child_report($getter, $LOAD + 20);
@@ -407,10 +393,10 @@ sub child_report {
 		$bad++ unless defined $c && $c eq "put $i\n" x 100;
 	}
 	is($bad, 0, '9.3 load: every PUT file holds what was sent');
-	ok(running($new), '9.3 load: the new process still runs');
+	ok(TestDaemon::running($new), '9.3 load: the new process still runs');
 	is(TestDaemon::slurp($F), ($new // '') . "\n", '9.3 load: F holds the new pid');
 	ok(mgmt_send($m, "shutdown\r\n"), '9.3 load: sideband shutdown');
-	ok(TestDaemon::poll_until(sub { !running($new) }, TestDaemon::slow(10)), '9.3 load: new process stops');
+	ok(TestDaemon::poll_until(sub { !TestDaemon::running($new) }, TestDaemon::slow(10)), '9.3 load: new process stops');
 }
 
 done_testing();

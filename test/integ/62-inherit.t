@@ -3,7 +3,6 @@
 use strict;
 use warnings;
 use Test::More;
-use Errno qw(ECONNREFUSED);
 use Fcntl qw(F_GETFD F_SETFD FD_CLOEXEC);
 use IO::Socket::INET;
 use POSIX qw(WNOHANG _exit dup2);
@@ -21,12 +20,6 @@ sub inheritable {
 	my ($fh) = @_;
 	my $flags = fcntl($fh, F_GETFD, 0) // die "F_GETFD: $!";
 	fcntl($fh, F_SETFD, $flags & ~FD_CLOEXEC) // die "F_SETFD: $!";
-}
-
-sub refused {
-	my ($port) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-	return !$s && $! == ECONNREFUSED;
 }
 
 sub get_status {
@@ -62,7 +55,7 @@ mkdir "$root/dev1" or die;
 	# our copy of the first socket is gone: the daemon still serves on it
 	is(get_status($pa, 'GET'), 200, 'S261 still served once the test closes its copy');
 	close $b;
-	ok(TestDaemon::poll_until(sub { refused($pb) }, TestDaemon::slow(3)),
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($pb) }, TestDaemon::slow(3)),
 	   'S261 unmatched inherited socket closed by the daemon: connect refused');
 	like($d->stderr, qr/closing unused inherited fd=\d+/, 'S261 closing the unused fd is logged');
 	like($d->stderr, qr/inherited 127\.0\.0\.1:$pa on fd=\d+/, 'S261 the inherited socket is logged');
@@ -178,7 +171,7 @@ sub reap {
 	like(TestDaemon::slurp($errf) // '', qr/inherited 127\.0\.0\.1:$pa on fd=3\b/,
 	     'S266 fd 3 logged as inherited');
 	is(reap($pid, 'QUIT'), 0, 'S266 exit 0');
-	ok(TestDaemon::poll_until(sub { refused($pa) }, 3), 'S266 socket closed after exit');
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($pa) }, 3), 'S266 socket closed after exit');
 }
 
 # LISTEN_PID names another process: both variables ignored, the daemon binds by itself.
@@ -210,7 +203,7 @@ sub reap {
 	ok(TestDaemon::wait_port($pm, TestDaemon::slow(10), sub { !waitpid($pid, WNOHANG) }),
 	   '9.2 unmatched LISTEN_FDS socket: daemon started') or diag(TestDaemon::slurp($errf));
 	is(get_status($ph, 'GET'), 200, '9.2 unmatched LISTEN_FDS socket: configured address served');
-	ok(TestDaemon::poll_until(sub { refused($pa) }, TestDaemon::slow(3)),
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($pa) }, TestDaemon::slow(3)),
 	   '9.2 unmatched LISTEN_FDS socket closed: connect refused');
 	is(reap($pid, 'QUIT'), 0, '9.2 unmatched LISTEN_FDS socket: exit 0');
 }

@@ -3,7 +3,7 @@
 use strict;
 use warnings;
 use Test::More;
-use Errno qw(ECONNREFUSED EINTR EAGAIN);
+use Errno qw(EINTR EAGAIN);
 use IO::Handle;
 use IO::Socket::INET;
 use POSIX qw(_exit);
@@ -15,12 +15,6 @@ my $SIZE = 256 * 1024 * 1024;
 my $MiB = 1024 * 1024;
 my $CHUNK = join('', map { sprintf("%07d\n", $_) } 0 .. $MiB / 8 - 1);	# 1 MiB pattern
 length($CHUNK) == $MiB or die;
-
-sub refused {
-	my ($port) = @_;
-	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-	return !$s && $! == ECONNREFUSED;
-}
 
 sub title {
 	my ($pid) = @_;
@@ -166,9 +160,9 @@ sub child_done {
 		ok(TestDaemon::poll_until(sub { title($d->{pid}) =~ /shutting down/ }, 3),
 		   'S248 ps/cmdline/comm shows "shutting down" during the drain') or diag(title($d->{pid}));
 	}
-	ok(TestDaemon::poll_until(sub { refused($d->{http_port}) }, TestDaemon::slow(2)),
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{http_port}) }, TestDaemon::slow(2)),
 	   'S248 new HTTP connections refused during the drain');
-	ok(TestDaemon::poll_until(sub { refused($d->{mgmt_port}) }, TestDaemon::slow(2)),
+	ok(TestDaemon::poll_until(sub { TestDaemon::refused($d->{mgmt_port}) }, TestDaemon::slow(2)),
 	   'S248 new sideband connections refused during the drain');
 	ok($d->alive, 'S248 daemon still running with the GET and PUT in flight');
 	print { $get->{go} } 'g';
@@ -192,7 +186,7 @@ sub child_done {
 	}
 	ok(TestDaemon::poll_until(sub { !$d->alive }, TestDaemon::slow(10)), 'S248 daemon exits once both are done');
 	is($d->{status}, 0, 'S248 exit status 0');
-	ok(refused($d->{http_port}), 'S248 nothing listens afterwards');
+	ok(TestDaemon::refused($d->{http_port}), 'S248 nothing listens afterwards');
 	child_done($_) for $get, $put;
 }
 

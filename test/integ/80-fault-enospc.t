@@ -50,12 +50,6 @@ my $EXACT_507_CLOSE = TestDaemon::exact_status(507, 'close');
 my $EXACT_500_CLOSE = TestDaemon::exact_status(500, 'close');
 my $EXACT_500_KEEP = TestDaemon::exact_status(500);
 
-sub tmpfiles {
-	my ($dir) = @_;
-	opendir(my $dh, $d->path($dir)) or return ();
-	return grep { /\.tmp$/ } readdir $dh;
-}
-
 # A PUT that must fail with $code and close, leaving nothing at the path and no temp file.
 sub put_fails {
 	my ($raw, $code, $name, %o) = @_;
@@ -67,7 +61,7 @@ sub put_fails {
 	if ($o{path}) {
 		ok(!-e $d->path($o{path}), "$name: nothing at $o{path}");
 	}
-	my @t = tmpfiles($o{dir} // 'dev1');
+	my @t = $d->tmpfiles($o{dir} // 'dev1');
 	is("@t", '', "$name: no *.tmp left in " . ($o{dir} // 'dev1'));
 }
 
@@ -157,7 +151,7 @@ set_faults(PATH => '/dev1/', CALLS => 'write', ERRNO => 'ENOSPC', AFTER => 2);
 	close $s;
 	ok(!-e $d->path('dev1/large'), 'fault: ENOSPC in a large PUT: nothing at dev1/large');
 	my @t;
-	TestDaemon::poll_until(sub { @t = tmpfiles('dev1'); !@t }, 2);
+	TestDaemon::poll_until(sub { @t = $d->tmpfiles('dev1'); !@t }, 2);
 	is("@t", '', 'fault: ENOSPC in a large PUT: the partly written temp file is removed');
 }
 set_faults(PATH => '/dev1/', CALLS => 'write,pwrite', ERRNO => 'EDQUOT');
@@ -283,7 +277,7 @@ is($fd_now, $fd_base, 'fault: daemon descriptor count back to its baseline (no f
 	or diag(join "\n", map { "$_ -> " . (readlink("/proc/$d->{pid}/fd/$_") // '?') }
 			    sort { $a <=> $b } grep { /^\d+$/ } do {
 				opendir(my $dh, "/proc/$d->{pid}/fd"); readdir $dh });
-my @t = (tmpfiles('dev1'), tmpfiles('dev1/sub'), tmpfiles('dev2'));
+my @t = ($d->tmpfiles('dev1'), $d->tmpfiles('dev1/sub'), $d->tmpfiles('dev2'));
 is("@t", '', 'fault: no *.tmp anywhere at the end');
 is($d->stop('QUIT'), 0, 'daemon exits 0 after the faults');
 

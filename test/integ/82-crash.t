@@ -13,19 +13,6 @@ my $root = $d->{docroot};
 my @paths = map { $_ % 2 ? sprintf('/dev1/crash/c%02d', $_) : sprintf('/dev1/c%02d', $_) } 0 .. $N - 1;
 $d->write_file('dev1/over', 'old');
 
-# every *.tmp below dev1, as paths relative to the docroot
-sub tmpfiles {
-	my @out;
-	my @dirs = ('dev1');
-	while (defined(my $dir = shift @dirs)) {
-		opendir(my $dh, "$root/$dir") or next;
-		for my $e (grep { !/^\.\.?$/ } readdir $dh) {
-			if (-d "$root/$dir/$e") { push @dirs, "$dir/$e" }
-			elsif ($e =~ /\.tmp$/) { push @out, "$dir/$e" }
-		}
-	}
-	return sort @out;
-}
 my $TMP_RE = qr/\.[0-9a-f]{8}\.(\d+)\.tmp$/;
 
 my @socks;
@@ -38,7 +25,7 @@ for my $p (@paths, '/dev1/over') {
 # the daemon has written the first half of every body to its temp file
 my @tmp;
 TestDaemon::poll_until(sub {
-	@tmp = tmpfiles();
+	@tmp = map { "dev1/$_" } $d->tmpfiles('dev1', recursive => 1);
 	@tmp == $N + 1 && !grep { (-s "$root/$_" // 0) != $LEN / 2 } @tmp;
 }, TestDaemon::slow(10));
 is(scalar @tmp, $N + 1, "crash: $N + 1 uploads in progress (half their bodies in temp files)");
@@ -49,7 +36,7 @@ close $_ for @socks;
 
 is(scalar(grep { -e $d->path($_) } @paths), 0, 'crash: no file at any final path after the kill');
 is($d->read_file('dev1/over'), 'old', 'crash: the file being replaced still has its old content');
-@tmp = tmpfiles();
+@tmp = map { "dev1/$_" } $d->tmpfiles('dev1', recursive => 1);
 ok(@tmp == $N + 1 && !(grep { !/$TMP_RE/ || $1 != $pid } @tmp),
    "crash: the temp files are left as <name>.<8 hex>.$pid.tmp (doc/protocol.md, Commit)")
 	or diag("@tmp");

@@ -12,11 +12,10 @@ my $why = FaultShim::skip_reason();
 plan skip_all => $why if $why;
 my $shim = $ENV{FAULTSHIM};
 
-my $status_port = TestDaemon::free_port();
-my $d = TestDaemon->start(devices => [1, 2],
-			  args => ["--statuslisten=127.0.0.1:$status_port"],
+my $d = TestDaemon->start(devices => [1, 2], status => 1,
 			  env => { LD_PRELOAD => $shim, MOG_FAULT_PATH => '/dev1/bad',
 				   MOG_FAULT_CALLS => 'open,openat,openat2', MOG_FAULT_ERRNO => 'EIO' });
+my $status_port = $d->{status_port};
 $d->write_file('dev1/good', 'good');
 $d->write_file('dev2/f', 'two');
 

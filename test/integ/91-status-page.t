@@ -16,9 +16,9 @@ my $NO_CHROMIUM = 'no /usr/bin/chromium (Debian package chromium; test/integ/opt
 my @DEVS = (1, 2, 7);
 my $WEIRD = 'doc<root>&"x';		# the docroot's name: must come out escaped
 
-my $sport = TestDaemon::free_port();
-my @args = ("--statuslisten=127.0.0.1:$sport");
-my $d = TestDaemon->start(devices => \@DEVS, no_docroot_arg => 1, args => \@args, setup => sub {
+my @args;
+my $d = TestDaemon->start(devices => \@DEVS, status => 1, no_docroot_arg => 1, args => \@args,
+			  setup => sub {
 	# rename the docroot to a name with HTML metacharacters; start() reads @args after this
 	my $self = shift;
 	my $new = "$self->{dir}/$WEIRD";
@@ -26,7 +26,7 @@ my $d = TestDaemon->start(devices => \@DEVS, no_docroot_arg => 1, args => \@args
 	$self->{docroot} = $new;
 	push @args, "--docroot=$new";
 });
-$d->{status_port} = $sport;
+my $sport = $d->{status_port};
 my $T = TestDaemon::slow(5);
 
 sub get {

@@ -30,10 +30,9 @@ sub wait_lines {
 
 my $logdir = TestDaemon::new_tmpdir();
 my $log = "$logdir/access.log";
-my $sport = TestDaemon::free_port();
 my $t0 = time;
-my $d = TestDaemon->start(devices => [1], args => ["--accesslog=$log", "--statuslisten=127.0.0.1:$sport"]);
-$d->{status_port} = $sport;
+my $d = TestDaemon->start(devices => [1], status => 1, args => ["--accesslog=$log"]);
+my $sport = $d->{status_port};
 # the file is opened at startup, not necessarily before the ports accept (valgrind is slow)
 ok(TestDaemon::poll_until(sub { -f $log }, $T), 'the access log file is created at startup');
 is(sprintf('%04o', (stat $log)[2] & 07777), sprintf('%04o', 0644 & ~umask), 'created 0644 & ~umask');

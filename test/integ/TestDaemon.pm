@@ -16,12 +16,13 @@ use warnings;
 use Carp qw(croak);
 use Cwd qw(realpath);
 use Errno qw(EAGAIN EINTR EWOULDBLOCK ECONNREFUSED);
-use Fcntl qw(:DEFAULT);
+use Fcntl qw(:DEFAULT F_DUPFD);
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use POSIX qw(WNOHANG _exit);
-use Socket qw(IPPROTO_TCP TCP_NODELAY SOL_SOCKET);
+use Socket qw(IPPROTO_TCP TCP_NODELAY SOL_SOCKET SO_KEEPALIVE PF_UNIX SOCK_DGRAM
+	      pack_sockaddr_un);
 use Time::HiRes qw(time sleep);
 
 $SIG{PIPE} = 'IGNORE';	# a daemon closing on us must fail a write, not kill the test
@@ -35,7 +36,19 @@ sub binary { $ENV{EVMOGSTORED} // './src/evmogstored' }
 # Timeouts scale under valgrind, which is 10-50 times slower.
 sub slow { my ($t) = @_; valgrind() ? $t * 4 : $t }
 
+# A port nothing listens on, for tests that must name ports themselves.  It is chosen below
+# the kernel's ephemeral range, where no outgoing connection can take it before the daemon
+# binds it; only another free_port() elsewhere could pick it too, by chance.
 sub free_port {
+	my ($lo) = split ' ', slurp('/proc/sys/net/ipv4/ip_local_port_range') // '';
+	$lo = 32768 unless $lo && $lo =~ /^\d+$/ && $lo > 12000;
+	for (1 .. 200) {
+		my $port = 10000 + int(rand($lo - 10000));
+		my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
+					      Proto => 'tcp', Listen => 1, ReuseAddr => 1) or next;
+		close $l;
+		return $port;
+	}
 	my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
 				      Proto => 'tcp', Listen => 1, ReuseAddr => 1)
 		or die "free_port: $!";
@@ -85,10 +98,18 @@ sub slurp {
 	return $buf // '';
 }
 
-# Options: devices, http, mgmt, httpget, args, config, env, no_docroot_arg, valgrind,
-# wrap (command prefix such as ['prlimit', '--fsize=65536']), sig_ignore (signal names
-# ignored in the child before exec, e.g. ['XFSZ']), setup (code called with the object once
-# the docroot and device directories exist, before the daemon starts).
+# Options: devices, http, mgmt, httpget, status (listeners on kernel-chosen ports; http and
+# mgmt default on), args, config, env, no_docroot_arg, valgrind, wrap (command prefix such
+# as ['prlimit', '--fsize=65536']; it must exec the daemon in the same process), sig_ignore
+# (signal names ignored in the child before exec, e.g. ['XFSZ']), setup (code called with
+# the object once the docroot and device directories exist, before the daemon starts).
+#
+# The harness binds the listening sockets itself and hands them over as LISTEN_FDS with
+# LISTEN_PID set to the daemon's pid (socket activation), so no other process can take a
+# port between choosing it and listening on it; start() returns when the daemon sends
+# READY=1 to a NOTIFY_SOCKET of ours.  A test that sets NOTIFY_SOCKET, LISTEN_FDS,
+# LISTEN_PID or CMOGSTORED_FD in env gets ports from free_port() instead (retried if one
+# was taken after all), and start() then returns once every port accepts.
 sub start {
 	my ($class, %o) = @_;
 	my $self = bless { creator => $$ }, $class;
@@ -99,27 +120,43 @@ sub start {
 		mkdir "$root/dev$n" or die "mkdir $root/dev$n: $!";
 	}
 	$o{setup}->($self) if $o{setup};
+	my $env = $o{env} // {};
+	my $notify = !exists $env->{NOTIFY_SOCKET};
+	my $handover = $notify && !grep { exists $env->{$_} } qw(LISTEN_FDS LISTEN_PID CMOGSTORED_FD);
+	for my $attempt (1 .. 5) {
+		return $self if $self->launch(\%o, $handover, $notify, $attempt == 5);
+	}
+}
+
+# One attempt of start(); false when a port chosen by free_port() was taken meanwhile.
+sub launch {
+	my ($self, $o, $handover, $notify, $last) = @_;
+	my $dir = $self->{dir};
 	my @cmd = (binary());
-	push @cmd, "--docroot=$root" unless $o{no_docroot_arg};
-	my @ports;
-	if ($o{http} // 1) {
-		$self->{http_port} = free_port();
-		push @cmd, "--httplisten=127.0.0.1:$self->{http_port}";
-		push @ports, $self->{http_port};
-	}
-	if ($o{mgmt} // 1) {
-		$self->{mgmt_port} = free_port();
-		push @cmd, "--mgmtlisten=127.0.0.1:$self->{mgmt_port}";
-		push @ports, $self->{mgmt_port};
-	}
-	my $config = $o{config};
-	if ($o{httpget}) {
+	push @cmd, "--docroot=$self->{docroot}" unless $o->{no_docroot_arg};
+	my (@socks, @ports);
+	my $port = sub {
+		my ($name) = @_;
+		my $p;
+		if ($handover) {
+			my $l = listener();
+			push @socks, $l;
+			$p = $l->sockport;
+		} else {
+			$p = free_port();
+		}
+		push @ports, $p;
+		return $self->{"${name}_port"} = $p;
+	};
+	push @cmd, '--httplisten=127.0.0.1:' . $port->('http') if $o->{http} // 1;
+	push @cmd, '--mgmtlisten=127.0.0.1:' . $port->('mgmt') if $o->{mgmt} // 1;
+	push @cmd, '--statuslisten=127.0.0.1:' . $port->('status') if $o->{status};
+	my $config = $o->{config};
+	if ($o->{httpget}) {
 		# httpgetlisten exists only as a configuration-file key (doc/protocol.md, Listeners)
-		$self->{httpget_port} = free_port();
 		$config = ($config // '');
 		$config .= "\n" if $config ne '' && $config !~ /\n\z/;
-		$config .= "httpgetlisten = 127.0.0.1:$self->{httpget_port}\n";
-		push @ports, $self->{httpget_port};
+		$config .= 'httpgetlisten = 127.0.0.1:' . $port->('httpget') . "\n";
 	}
 	if (defined $config) {
 		my $cf = $self->{config_file} = "$dir/test.conf";
@@ -128,14 +165,20 @@ sub start {
 		close $fh or die "$cf: $!";
 		push @cmd, "--config=$cf";
 	}
-	push @cmd, @{ $o{args} // [] };
-	my $use_vg = ($o{valgrind} // 1) && valgrind();
+	push @cmd, @{ $o->{args} // [] };
+	my $use_vg = ($o->{valgrind} // 1) && valgrind();
 	unshift @cmd, split(' ', $ENV{VALGRIND}) if $use_vg;
-	unshift @cmd, @{ $o{wrap} } if $o{wrap};
+	unshift @cmd, @{ $o->{wrap} } if $o->{wrap};
 	$self->{valgrind} = $use_vg;
 	$self->{cmd} = \@cmd;
 	$self->{stderr_file} = "$dir/stderr";
 	$self->{stdout_file} = "$dir/stdout";
+	my ($ready, $ready_name);
+	if ($notify) {
+		$ready_name = sprintf('evmogstored-test-%d-%08x', $$, int(rand(2**32)));
+		socket($ready, PF_UNIX, SOCK_DGRAM, 0) or die "notify socket: $!";
+		bind($ready, pack_sockaddr_un("\0$ready_name")) or die "notify bind: $!";
+	}
 
 	my $pid = fork // die "fork: $!";
 	if ($pid == 0) {
@@ -144,26 +187,88 @@ sub start {
 			open(STDOUT, '>', $self->{stdout_file}) or die "stdout: $!";
 			open(STDERR, '>', $self->{stderr_file}) or die "stderr: $!";
 			$SIG{PIPE} = 'DEFAULT';
-			$SIG{$_} = 'IGNORE' for @{ $o{sig_ignore} // [] };
-			while (my ($k, $v) = each %{ $o{env} // {} }) {
+			$SIG{$_} = 'IGNORE' for @{ $o->{sig_ignore} // [] };
+			while (my ($k, $v) = each %{ $o->{env} // {} }) {
 				if (defined $v) { $ENV{$k} = $v } else { delete $ENV{$k} }
 			}
+			$ENV{NOTIFY_SOCKET} = "\@$ready_name" if $notify;
+			hand_over(@socks) if $handover;
 			exec { $cmd[0] } @cmd or die "exec $cmd[0]: $!";
 		};
 		print STDERR $@;
 		_exit(127);
 	}
 	$self->{pid} = $pid;
-	my $timeout = $use_vg ? 30 : 10;
-	for my $port (@ports) {
-		next if wait_port($port, $timeout, sub { $self->alive });
-		my $how = $self->alive ? "no listener on port $port after ${timeout}s"
-				       : "exited with status " . $self->{status};
-		my $err = slurp($self->{stderr_file}) // '';
-		$self->kill_now;
-		die "evmogstored (@cmd) $how; stderr:\n$err";
+	close $_ for @socks;	# the daemon's now: a stopped daemon must leave the ports refusing
+	my $timeout = $use_vg ? 60 : 20;
+	my $alive = sub { $self->alive };
+	my $how;
+	if ($notify) {
+		$how = "no READY=1 after ${timeout}s" unless wait_ready($ready, $timeout, $alive);
+		close $ready;
+	} else {
+		for my $p (@ports) {
+			next if wait_port($p, $timeout, $alive);
+			$how = "no listener on port $p after ${timeout}s";
+			last;
+		}
 	}
-	return $self;
+	return 1 unless defined $how;
+	my $err = slurp($self->{stderr_file}) // '';
+	$how = "exited with status " . $self->{status} unless $self->alive;
+	$self->kill_now;
+	# a port from free_port() taken before the daemon bound it: try others
+	return 0 if !$handover && @ports && !$last && $err =~ /failed to bind\+listen/;
+	die "evmogstored (@cmd) $how; stderr:\n$err";
+}
+
+# A listening socket on 127.0.0.1 and a kernel-chosen port, set up as the daemon sets up
+# the sockets it binds itself.
+sub listener {
+	my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
+				      Listen => 1024, ReuseAddr => 1) or die "listener: $!";
+	setsockopt($l, SOL_SOCKET, SO_KEEPALIVE, 1) or die "SO_KEEPALIVE: $!";
+	setsockopt($l, IPPROTO_TCP, TCP_NODELAY, 1) or die "TCP_NODELAY: $!";
+	return $l;
+}
+
+# In the child, before exec: the sockets at descriptors 3, 4, ... and LISTEN_FDS/LISTEN_PID
+# naming them (exec keeps the pid, so LISTEN_PID is the daemon's).
+sub hand_over {
+	my @socks = @_;
+	# first out of the way, so that moving one cannot overwrite another
+	my @high = map { fcntl($_, F_DUPFD, 100) // die "F_DUPFD: $!" } @socks;
+	for my $i (0 .. $#high) {
+		defined POSIX::dup2($high[$i], 3 + $i) or die "dup2: $!";	# dup2 clears CLOEXEC
+		POSIX::close($high[$i]);
+	}
+	delete $ENV{$_} for qw(LISTEN_FDNAMES CMOGSTORED_FD);
+	if (@socks) {
+		$ENV{LISTEN_FDS} = scalar @socks;
+		$ENV{LISTEN_PID} = $$;
+	} else {
+		delete @ENV{qw(LISTEN_FDS LISTEN_PID)};
+	}
+}
+
+# True once READY=1 arrives on the datagram socket $sock, within $timeout seconds and while
+# $alive->() holds.
+sub wait_ready {
+	my ($sock, $timeout, $alive) = @_;
+	my $end = time + $timeout;
+	while (time < $end) {
+		my $rin = '';
+		vec($rin, fileno($sock), 1) = 1;
+		my $n = select(my $rout = $rin, undef, undef, 0.1);
+		if ($n > 0) {
+			my $msg = '';
+			defined recv($sock, $msg, 4096, 0) or next;
+			return 1 if $msg =~ /^READY=1$/m;
+			next;
+		}
+		return 0 if !$alive->();
+	}
+	return 0;
 }
 
 # Non-blocking check; records the exit status once the child is reaped.
@@ -530,6 +635,73 @@ sub fd_count {
 	my $n = grep { !/^\.\.?$/ } readdir $dh;
 	closedir $dh;
 	return $n;
+}
+
+# True while process $pid exists and is not a zombie.
+sub running {
+	my ($pid) = @_;
+	return 0 unless $pid && kill(0, $pid);
+	my $stat = slurp("/proc/$pid/stat") // return 1;
+	return $stat !~ /^\d+ \(.*\) Z /s;
+}
+
+# A daemon started with --daemonize is not our child: stop it (QUIT, then KILL after 30 s)
+# through its pid file.  Returns the pid it stopped, or 0.
+sub stop_daemon {
+	my ($pidfile) = @_;
+	my $pid = slurp($pidfile) // return 0;
+	chomp $pid;
+	return 0 unless $pid =~ /^\d+$/ && running($pid);
+	kill 'QUIT', $pid;
+	poll_until(sub { !running($pid) }, 30);
+	kill 'KILL', $pid if running($pid);
+	return $pid;
+}
+
+# True if a connection to 127.0.0.1:$port is refused: nothing listens there.
+sub refused {
+	my ($port) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
+	return !$s && $! == ECONNREFUSED;
+}
+
+# Three tests: $raw on a new connection is answered $code with Connection: close, then EOF.
+# %o as for roundtrip().  Returns the response.
+sub bad {
+	my ($self, $raw, $code, $name, %o) = @_;
+	require Test::More;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my ($r, $s) = $self->roundtrip($raw, %o);
+	Test::More::is($r && $r->{status}, $code, "$name → $code");
+	Test::More::is($r && $r->{headers}{connection}, 'close', "$name: Connection: close");
+	Test::More::ok(is_eof($s, 5), "$name: then EOF");
+	return $r;
+}
+
+# The temporary files (*.tmp) of PUTs in directory $rel of the docroot, as paths relative
+# to it; o{recursive} => 1 looks in subdirectories too.  In scalar context, their number.
+sub tmpfiles {
+	my ($self, $rel, %o) = @_;
+	my @out;
+	my @dirs = ('');
+	while (defined(my $sub = shift @dirs)) {
+		my $dir = $self->path($rel) . $sub;
+		opendir(my $dh, $dir) or next;
+		for my $e (grep { !/^\.\.?$/ } readdir $dh) {
+			if (-d "$dir/$e" && !-l "$dir/$e") { push @dirs, "$sub/$e" if $o{recursive} }
+			elsif ($e =~ /\.tmp$/) { push @out, substr("$sub/$e", 1) }
+		}
+		closedir $dh;
+	}
+	@out = sort @out;
+	return wantarray ? @out : scalar @out;
+}
+
+# Sends $req on $s and returns one reply line (read_line; undef on EOF or timeout).
+sub ask {
+	my ($s, $req, $timeout) = @_;
+	write_all($s, $req);
+	return read_line($s, $timeout);
 }
 
 # Polls $cond every 20 ms until it returns true or $timeout seconds pass; returns its value.
