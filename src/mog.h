@@ -19,6 +19,10 @@
  */
 #define MOG_PATH_MAX 64
 
+/* Device ids: "devN" with N at most the tracker's MEDIUMINT UNSIGNED maximum. */
+#define MOG_DEVID_MAX 16777215u
+#define MOG_DEVID_NONE ((unsigned)-1)	/* no (canonical) device id */
+
 /* Longest request head accepted (PROTOCOL.md 2.3). */
 #define MOG_HEAD_MAX 65535
 

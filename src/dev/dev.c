@@ -13,6 +13,7 @@
 #include "xalloc.h"
 #include "../core/log.h"
 #include "../net/loop.h"
+#include "../util/path.h"
 #include "cleanup.h"
 #include "usage.h"
 #include "dev.h"
@@ -51,23 +52,12 @@ static bool scan_busy;
 static int *stale_fds;			/* replaced directory fds, closed one scan later */
 static size_t nstale;
 
-/* "dev" + canonical decimal digits (no leading zero but "dev0"), <= 16777215. */
+/* A docroot entry naming a device: "dev" + canonical decimal digits. */
 static bool parse_dev_name(const char *name, unsigned *devid)
 {
-	unsigned long n = 0;
-	const char *p = name + 3;
+	size_t len = strlen(name);
 
-	if (strncmp(name, "dev", 3) != 0 || *p == '\0' || (p[0] == '0' && p[1] != '\0'))
-		return false;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		n = n * 10 + (unsigned long)(*p - '0');
-		if (n > MOG_DEVID_MAX)
-			return false;
-	}
-	*devid = (unsigned)n;
-	return true;
+	return mog_path_dev_scan(name, len, devid) == len && *devid != MOG_DEVID_NONE;
 }
 
 /* Read the docroot; open each device directory.  Pool thread (or main at startup). */

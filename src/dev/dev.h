@@ -7,8 +7,6 @@
 #include "../core/metrics.h"
 #include "dev_pool.h"
 
-#define MOG_DEVID_MAX 16777215u
-
 /* Per-device numbers for /metrics (embedded in struct mog_dev).  Loop thread. */
 struct mog_dev_metrics {
 	struct mog_hist latency[3];	/* 0 GET/HEAD, 1 PUT, 2 sideband digest */

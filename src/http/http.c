@@ -73,7 +73,7 @@ void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *), bool fir
 	h->job.done = http_job_done;
 	h->job.expire = first ? http_expire : NULL;	/* never cut a transfer short */
 	h->state = HTTP_JOB;
-	mog_dev_pool_submit(h->dev ? &h->dev->pool : mog_dev_root_pool(), &h->job);
+	mog_dev_pool_submit(mog_target_pool(&h->target), &h->job);
 }
 
 int mog_http_send_wbuf(struct mog_http *h, bool more)
@@ -123,8 +123,8 @@ static void account(struct mog_http *h)
 	mog_http_metrics_count(h->req.method, h->status);
 	mog_http_metrics.bytes_out += out;
 	mog_http_metrics.bytes_in += (unsigned long long)h->written;
-	if (h->dev) {
-		struct mog_dev_metrics *dm = &h->dev->metrics;
+	if (h->target.dev) {
+		struct mog_dev_metrics *dm = &h->target.dev->metrics;
 
 		if (h->req.method == MOG_HTTP_GET || h->req.method == MOG_HTTP_HEAD)
 			mog_hist_add(&dm->latency[0], secs);
@@ -156,7 +156,7 @@ static enum mog_next finish(struct mog_http *h)
 	account(h);
 	conn->fresh = false;
 	if (h->job.run)		/* it went to the disk (not answered from memory) */
-		mog_dev_account(h->dev, h->job.err);
+		mog_dev_account(h->target.dev, h->job.err);
 	http_release(conn);
 	free(h);
 	conn->req = NULL;
@@ -201,9 +201,7 @@ static enum mog_next dispatch(struct mog_http *h)
 	h->path_len = req->path_len;
 	mog_conn_consume(conn, req->off);	/* the body, if any, now starts rbuf */
 	mog_http_metrics.bytes_in += req->off;
-	h->in_dev = mog_path_dev_component(h->path, h->path_len, &h->rest_off);
-	h->dev = mog_path_devid(h->path, h->path_len, &h->devid, &h->rest_off) ?
-		 mog_dev_get(h->devid) : NULL;
+	mog_target_lookup(&h->target, h->path, h->path_len);
 	h->head_only = req->method == MOG_HTTP_HEAD;
 	h->keep = keep_alive(h, true);
 
@@ -302,7 +300,7 @@ static enum mog_next job_result(struct mog_http *h)
 		h->state = HTTP_PUT_READ;
 		return MOG_NEXT_READ;
 	case HTTP_RES_DROP:
-		mog_dev_account(h->dev, h->job.err);
+		mog_dev_account(h->target.dev, h->job.err);
 		break;
 	}
 	return MOG_NEXT_CLOSE;

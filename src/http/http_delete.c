@@ -9,25 +9,6 @@
 #include "../util/path.h"
 #include "http_int.h"
 
-static int status_of(struct mog_http *h, int err)
-{
-	h->job.err = err;	/* counted by mog_dev_account() */
-	switch (err) {
-	case ENOENT:
-	case ENOTDIR:
-	case ENAMETOOLONG:
-		return 404;
-	case EISDIR:
-	case EPERM:
-	case EACCES:
-	case ELOOP:		/* a symlink below the docroot: refused */
-	case EXDEV:
-		return 403;
-	default:
-		return 500;
-	}
-}
-
 static int unlink_below(int dir_fd, const char *rel)
 {
 	char dir[MOG_PATH_MAX + 1];
@@ -72,21 +53,17 @@ out:
 static void delete_run(struct mog_job *job)
 {
 	struct mog_http *h = mog_container_of(job, struct mog_http, job);
-	int dir_fd = mog_docroot_fd, status = 204;
-	const char *rel = h->path;
+	int dir_fd, status = 204;
+	const char *rel;
 
 	h->result = HTTP_RES_RESPOND;
-	if (h->in_dev) {
-		rel = h->path + h->rest_off;
-		if ((dir_fd = mog_http_open_dev_dir(h)) < 0) {
-			mog_http_respond_status(h, status_of(h, errno));
-			return;
-		}
+	if ((dir_fd = mog_target_open_dir(&h->target, h->path, &rel)) < 0) {
+		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_DELETE, errno));
+		return;
 	}
 	if (unlink_below(dir_fd, rel) < 0)
-		status = status_of(h, errno);
-	if (dir_fd != mog_docroot_fd && h->dev == NULL)
-		close(dir_fd);
+		status = mog_http_status_of(h, MOG_HTTP_OP_DELETE, errno);
+	mog_target_close_dir(&h->target, dir_fd);
 	mog_http_respond_status(h, status);
 }
 

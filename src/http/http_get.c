@@ -66,39 +66,6 @@ static void head_for(struct mog_http *h, off_t size, time_t mtime)
 	h->body_first = h->off;
 }
 
-/* Map an open()/stat() failure of a GET/HEAD/DELETE target to a status. */
-static int status_of(struct mog_http *h, int err)
-{
-	h->job.err = err;	/* counted by mog_dev_account() */
-	switch (err) {
-	case ENOENT:
-	case ENOTDIR:		/* "/dev1/file/": PROTOCOL.md 2.7 recommends 404 */
-	case ENAMETOOLONG:
-		return 404;
-	case EACCES:
-	case EPERM:
-	case ELOOP:		/* a symlink below the docroot: refused */
-	case EXDEV:		/* RESOLVE_BENEATH: the path would leave the device */
-	case ENXIO:		/* a FIFO without a writer, a socket */
-		return 403;
-	default:
-		return 500;
-	}
-}
-
-int mog_http_open_dev_dir(struct mog_http *h)
-{
-	char name[MOG_PATH_MAX + 1];
-
-	if (h->dev)
-		return h->dev->dir_fd;
-	/* not (yet) in the registry, or a non-canonical name such as dev01;
-	 * a docroot entry, so it may be a symlink to a mount point */
-	memcpy(name, h->path + 1, h->rest_off - 1);
-	name[h->rest_off - 1] = '\0';
-	return openat(mog_docroot_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
 /* Send the body until done, EAGAIN or a slice.  Pool thread. */
 static void send_body(struct mog_http *h)
 {
@@ -153,27 +120,23 @@ void mog_http_get_send(struct mog_job *job)
 static void get_open(struct mog_job *job)
 {
 	struct mog_http *h = mog_container_of(job, struct mog_http, job);
-	const char *rel = h->path;
-	int dir_fd = mog_docroot_fd, fd, err;
+	const char *rel;
+	int dir_fd, fd, err;
 	struct stat st;
 
 	h->result = HTTP_RES_RESPOND;
-	if (h->in_dev) {
-		rel = h->path + h->rest_off;
-		if ((dir_fd = mog_http_open_dev_dir(h)) < 0) {
-			mog_http_respond_status(h, status_of(h, errno));
-			return;
-		}
+	if ((dir_fd = mog_target_open_dir(&h->target, h->path, &rel)) < 0) {
+		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, errno));
+		return;
 	}
 	/* O_NONBLOCK: a FIFO must never block the thread */
 	fd = mog_fs_open_beneath(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME, 0);
 	if (fd < 0 && errno == EPERM)	/* O_NOATIME on a file we do not own */
 		fd = mog_fs_open_beneath(dir_fd, rel, O_RDONLY | O_NONBLOCK, 0);
 	err = errno;
-	if (dir_fd != mog_docroot_fd && (h->dev == NULL || dir_fd != h->dev->dir_fd))
-		close(dir_fd);
+	mog_target_close_dir(&h->target, dir_fd);
 	if (fd < 0) {
-		mog_http_respond_status(h, status_of(h, err));
+		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, err));
 		return;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -195,6 +158,35 @@ static void get_open(struct mog_job *job)
 	send_body(h);
 }
 
+/*
+ * Loop thread: send the head in wbuf and body[0..len) together; whatever the
+ * socket does not take now is left for flush(): the rest of the head in
+ * wbuf, the rest of the body copied to obuf (only now is a copy made).
+ */
+static void send_cached(struct mog_http *h, const char *body, size_t len)
+{
+	struct iovec iov[2] = { { h->wbuf, h->wlen }, { (char *)body, len } };
+	size_t sent = 0;
+
+	if (mog_conn_sendv(h->conn, iov, 2, &sent, 0) < 0) {
+		h->woff = h->wlen;	/* the peer is gone: flush() finds nothing to do */
+		return;
+	}
+	if (sent < h->wlen) {
+		h->woff = sent;
+		sent = 0;
+	} else {
+		h->woff = h->wlen;
+		sent -= h->wlen;
+	}
+	if (sent < len) {
+		h->olen = len - sent;
+		h->ooff = 0;
+		h->obuf = xmalloc(h->olen);
+		memcpy(h->obuf, body + sent, h->olen);
+	}
+}
+
 /* Bodies up to this size are read into memory and written by the loop. */
 #define CACHED_BODY_MAX (64 * 1024)
 
@@ -210,29 +202,28 @@ static bool get_cached(struct mog_http *h)
 {
 	static bool unsupported;
 	static char body[CACHED_BODY_MAX];
-	const char *rel = h->path + h->rest_off;
-	struct iovec iov[2];
+	const char *rel = h->path + h->target.rest_off;
+	int dir_fd = mog_target_cached_dir(&h->target), fd;
 	struct stat st;
-	ssize_t n;
 	size_t len;
-	int fd;
 
-	if (unsupported || h->dev == NULL)
+	if (unsupported || dir_fd < 0)
 		return false;
-	fd = mog_fs_open_cached(h->dev->dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME);
+	fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
-		fd = mog_fs_open_cached(h->dev->dir_fd, rel, O_RDONLY | O_NONBLOCK);
+		fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOSYS)
 			unsupported = true;
 		if (errno == EAGAIN || errno == ENOSYS)
 			return false;
-		mog_http_respond_status(h, status_of(h, errno));	/* e.g. a cached ENOENT */
+		/* e.g. a cached ENOENT */
+		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, errno));
 		h->state = HTTP_SEND;
 		return true;
 	}
 	if (fstat(fd, &st) < 0) {
-		mog_http_respond_status(h, status_of(h, errno));
+		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, errno));
 		close(fd);
 		h->state = HTTP_SEND;
 		return true;
@@ -251,7 +242,7 @@ static bool get_cached(struct mog_http *h)
 	}
 	len = (size_t)(h->end - h->off);
 	if (len > CACHED_BODY_MAX ||
-	    (n = preadv2(fd, &(struct iovec){ body, len }, 1, h->off, RWF_NOWAIT)) != (ssize_t)len) {
+	    preadv2(fd, &(struct iovec){ body, len }, 1, h->off, RWF_NOWAIT) != (ssize_t)len) {
 		/* big, or not all in the page cache: the pool sends it (already open) */
 		h->fd = fd;
 		mog_http_submit(h, mog_http_get_send, true);
@@ -259,31 +250,7 @@ static bool get_cached(struct mog_http *h)
 	}
 	close(fd);
 	h->off = h->end;
-	iov[0] = (struct iovec){ h->wbuf, h->wlen };
-	iov[1] = (struct iovec){ body, len };
-	n = writev(h->conn->io.fd, iov, 2);
-	if (n < 0 && errno != EAGAIN && errno != EINTR)
-		n = -1;
-	else if (n < 0)
-		n = 0;
-	if (n < 0) {
-		h->woff = h->wlen;	/* the peer is gone: flush() finds nothing to do */
-		return true;
-	}
-	if ((size_t)n < h->wlen) {
-		h->woff = (size_t)n;
-		n = 0;
-	} else {
-		h->woff = h->wlen;
-		n -= (ssize_t)h->wlen;
-	}
-	if ((size_t)n < len) {
-		/* the socket is full: keep the rest (only now a copy is made) */
-		h->olen = len - (size_t)n;
-		h->ooff = 0;
-		h->obuf = xmalloc(h->olen);
-		memcpy(h->obuf, body + n, h->olen);
-	}
+	send_cached(h, body, len);
 	return true;
 }
 
@@ -300,10 +267,10 @@ void mog_http_get(struct mog_http *h)
 		h->state = HTTP_SEND;
 		return;
 	}
-	if (mog_http_cfg.usage_in_memory && h->dev && h->dev->usage_len > 0 &&
-	    strcmp(h->path + h->rest_off, "/usage") == 0) {
+	if (mog_http_cfg.usage_in_memory && h->target.dev && h->target.dev->usage_len > 0 &&
+	    strcmp(h->path + h->target.rest_off, "/usage") == 0) {
 		/* the latest usage text, even when the file could not be written */
-		struct mog_dev *dev = h->dev;
+		struct mog_dev *dev = h->target.dev;
 
 		head_for(h, (off_t)dev->usage_len, dev->usage_time);
 		if (h->off < h->end && h->wlen + (size_t)(h->end - h->off) <= sizeof(h->wbuf)) {

@@ -3,14 +3,13 @@
 #define MOG_HTTP_INT_H
 
 #include <time.h>
-#include "../dev/dev.h"
+#include "../dev/target.h"
 #include "../util/digest.h"
 #include "http_parser.h"
 #include "chunk_parser.h"
 #include "http.h"
 
 #define HTTP_RBUF_MAX (MOG_HEAD_MAX + 1 + 4096)	/* a full head plus a little */
-#define HTTP_BODY_BUF (64 * 1024)		/* PUT bodies are read this much at a time */
 
 enum http_state {
 	HTTP_HEAD,		/* reading and parsing a request head (loop) */
@@ -42,10 +41,7 @@ struct mog_http {
 	/* the target */
 	char path[MOG_PATH_MAX + 1];	/* effective path, NUL-terminated */
 	size_t path_len;
-	struct mog_dev *dev;		/* NULL: path outside a known device */
-	bool in_dev;			/* path is "/devN..." */
-	unsigned devid;
-	size_t rest_off;		/* path + rest_off: below the device directory */
+	struct mog_target target;	/* which device, and where the path below it starts */
 
 	/* GET/HEAD */
 	int fd;				/* open file, -1 if none */
@@ -67,7 +63,6 @@ struct mog_http {
 	struct mog_chunk chunk;
 	bool digest_on;
 	struct mog_digest md5;
-	bool continue_sent;
 
 	/* measurements, added to the metrics when the request finishes */
 	double started;			/* ev_now() when the head was parsed */
@@ -87,6 +82,21 @@ int mog_http_send_wbuf(struct mog_http *h, bool more);	/* owner of h: 1 sent, 0 
 /* http_metrics.c: count one response in mog_http_metrics.  Loop thread. */
 void mog_http_metrics_count(enum mog_http_method method, int status);
 
+/* What failed, for mog_http_status_of(). */
+enum mog_http_op {
+	MOG_HTTP_OP_READ,	/* opening or stat'ing a GET/HEAD target, or its device */
+	MOG_HTTP_OP_DELETE,	/* finding and unlinking a DELETE target */
+	MOG_HTTP_OP_CREATE,	/* opening a PUT target's directory or temp file */
+	MOG_HTTP_OP_WRITE	/* writing, syncing or renaming a PUT body */
+};
+
+/*
+ * The status answering errno err for op, from one table for every method;
+ * also records err in h->job.err (counted by mog_dev_account()).  The
+ * thread that owns h.
+ */
+int mog_http_status_of(struct mog_http *h, enum mog_http_op op, int err);
+
 /* http_resp.c: response heads (PROTOCOL.md 2.5); return their length */
 const char *mog_http_reason(int status);
 size_t mog_http_resp_status(char *buf, size_t cap, int status, bool keep);
@@ -97,7 +107,6 @@ size_t mog_http_resp_416(char *buf, size_t cap, off_t size, bool keep);
 /* http_get.c */
 void mog_http_get(struct mog_http *h);		/* loop: GET/HEAD dispatch */
 void mog_http_get_send(struct mog_job *job);	/* pool: continue sending the body */
-int mog_http_open_dev_dir(struct mog_http *h);	/* pool: fd of the device dir, or -1 */
 
 /* http_put.c */
 void mog_http_put(struct mog_http *h);		/* loop: PUT dispatch */

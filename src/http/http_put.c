@@ -57,32 +57,6 @@ static void fail(struct mog_http *h, int status)
 	h->result = HTTP_RES_RESPOND;
 }
 
-static int status_of_write(struct mog_http *h, int err)
-{
-	h->job.err = err;	/* counted by mog_dev_account() */
-	return err == ENOSPC || err == EDQUOT || err == EFBIG ? 507 : 500;
-}
-
-static int status_of_open(struct mog_http *h, int err)
-{
-	h->job.err = err;	/* counted by mog_dev_account() */
-	switch (err) {
-	case ENOENT:
-		return 404;
-	case EACCES:
-	case EPERM:
-	case ELOOP:		/* a symlink below the device: refused */
-	case EXDEV:
-		return 403;
-	case ENOSPC:
-	case EDQUOT:
-	case EFBIG:
-		return 507;
-	default:		/* EISDIR, ENOTDIR (a component is a file), ... */
-		return 500;
-	}
-}
-
 /* Log an upload cut short, with the words the reference tests look for. */
 static void log_premature(struct mog_http *h, int err)
 {
@@ -161,6 +135,7 @@ static void commit(struct mog_http *h)
 	const unsigned char *want = NULL;
 	unsigned char got[20];
 	struct timespec t0, t1;
+	int err;
 
 	if (h->chunked && h->chunk.has_md5)
 		want = h->chunk.md5;		/* the trailer, parsed last, wins */
@@ -212,8 +187,9 @@ static void commit(struct mog_http *h)
 	h->result = HTTP_RES_RESPOND;
 	return;
 fail:
-	mog_log_errno("PUT %s: commit failed", h->path);
-	fail(h, status_of_write(h, errno) == 507 ? 507 : 500);
+	err = errno;
+	mog_log(LOG_ERR, "PUT %s: commit failed: %s", h->path, strerror(err));
+	fail(h, mog_http_status_of(h, MOG_HTTP_OP_WRITE, err));
 }
 
 /* Consume body bytes from buf[0..len); *used is set to the bytes taken.
@@ -263,9 +239,14 @@ static int eat(struct mog_http *h, const char *buf, size_t len, size_t *used)
 		}
 	}
 write_fail:
-	if (status_of_write(h, errno) == 500)
-		mog_log_errno("PUT %s: write at offset %lld failed", h->path, (long long)h->put_off);
-	fail(h, status_of_write(h, errno));
+	{
+		int err = errno, status = mog_http_status_of(h, MOG_HTTP_OP_WRITE, err);
+
+		if (status == 500)
+			mog_log(LOG_ERR, "PUT %s: write at offset %lld failed: %s", h->path,
+				(long long)h->put_off, strerror(err));
+		fail(h, status);
+	}
 	return -1;
 }
 
@@ -350,24 +331,26 @@ complete:
 static void put_open(struct mog_job *job)
 {
 	struct mog_http *h = mog_container_of(job, struct mog_http, job);
-	const char *rel = h->path + h->rest_off;
-	int dev_fd, fd = -1, tries;
+	const char *rel;
+	int dev_fd, fd = -1, tries, err;
 	size_t base_off;
 	struct stat st;
 
 	h->result = HTTP_RES_RESPOND;
 	/* PUT never creates the device directory itself */
-	if ((dev_fd = mog_http_open_dev_dir(h)) < 0) {
-		fail(h, errno == ENOENT || errno == ENOTDIR ? 404 : status_of_open(h, errno));
+	if ((dev_fd = mog_target_open_dir(&h->target, h->path, &rel)) < 0) {
+		err = errno;
+		fail(h, err == ENOENT || err == ENOTDIR ? 404 :
+			mog_http_status_of(h, MOG_HTTP_OP_CREATE, err));
 		return;
 	}
 	while (*rel == '/')
 		rel++;
 	h->dir_fd = mog_fs_open_parent(dev_fd, rel, &base_off);
-	if (h->dev == NULL)
-		close(dev_fd);
+	err = errno;
+	mog_target_close_dir(&h->target, dev_fd);
 	if (h->dir_fd < 0) {
-		fail(h, errno == ENOENT ? 500 : status_of_open(h, errno));
+		fail(h, err == ENOENT ? 500 : mog_http_status_of(h, MOG_HTTP_OP_CREATE, err));
 		return;
 	}
 	snprintf(h->base, sizeof(h->base), "%s", rel + base_off);
@@ -397,15 +380,15 @@ static void put_open(struct mog_job *job)
 			h->tmp[0] = '\0';
 	}
 	if (fd < 0) {
-		fail(h, status_of_open(h, errno));
+		fail(h, mog_http_status_of(h, MOG_HTTP_OP_CREATE, errno));
 		return;
 	}
 	h->fd = fd;
 	if (h->req.expect_continue && h->req.version_minor == 1 && h->conn->rlen == 0) {
+		size_t off = 0;
+
 		/* tiny and first on a fresh socket: it fits, or the client times out and sends */
-		if (send(h->conn->io.fd, continue_100, sizeof(continue_100) - 1,
-			 MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
-			h->continue_sent = true;
+		mog_conn_send(h->conn, continue_100, sizeof(continue_100) - 1, &off, 0);
 	}
 	mog_http_put_body(job);
 }
@@ -420,7 +403,7 @@ void mog_http_put(struct mog_http *h)
 		h->state = HTTP_SEND;
 		return;
 	}
-	if (!mog_path_is_put(h->path, h->path_len) || !h->in_dev ||
+	if (!mog_path_is_put(h->path, h->path_len) || !h->target.in_dev ||
 	    (req->has_content_range &&
 	     (req->chunked || !req->has_content_length ||
 	      req->crange_last < req->crange_first ||

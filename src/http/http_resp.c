@@ -1,5 +1,6 @@
 /* http_resp.c: response heads, byte for byte as PROTOCOL.md 2.5 lists them. */
 #include <config.h>
+#include <errno.h>
 #include <stdio.h>
 #include "http_date.h"
 #include "http_int.h"
@@ -22,6 +23,37 @@ const char *mog_http_reason(int status)
 	case 507: return "Insufficient Storage";
 	default: return "Internal Server Error";
 	}
+}
+
+/* errno -> status, by operation; any errno not listed is a 500 */
+static const struct {
+	int err;
+	short status[4];		/* by enum mog_http_op */
+} errno_status[] = {
+	/*			  READ DELETE CREATE WRITE */
+	{ ENOENT,		{ 404, 404, 404, 500 } },
+	{ ENOTDIR,		{ 404, 404, 500, 500 } },	/* "/dev1/file/" */
+	{ ENAMETOOLONG,		{ 404, 404, 500, 500 } },
+	{ EACCES,		{ 403, 403, 403, 500 } },
+	{ EPERM,		{ 403, 403, 403, 500 } },
+	{ ELOOP,		{ 403, 403, 403, 500 } },	/* a symlink below the docroot */
+	{ EXDEV,		{ 403, 403, 403, 500 } },	/* the path would leave the device */
+	{ ENXIO,		{ 403, 500, 500, 500 } },	/* a FIFO without a writer, a socket */
+	{ EISDIR,		{ 500, 403, 500, 500 } },	/* directories are never deleted */
+	{ ENOSPC,		{ 500, 500, 507, 507 } },
+	{ EDQUOT,		{ 500, 500, 507, 507 } },
+	{ EFBIG,		{ 500, 500, 507, 507 } },
+};
+
+int mog_http_status_of(struct mog_http *h, enum mog_http_op op, int err)
+{
+	size_t i;
+
+	h->job.err = err;
+	for (i = 0; i < sizeof(errno_status) / sizeof(errno_status[0]); i++)
+		if (errno_status[i].err == err)
+			return errno_status[i].status[op];
+	return 500;
 }
 
 static const char *conn_hdr(bool keep)

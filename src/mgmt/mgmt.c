@@ -12,11 +12,10 @@
 #include "xalloc.h"
 #include "../core/log.h"
 #include "../core/metrics.h"
-#include "../dev/dev.h"
+#include "../dev/target.h"
 #include "../net/loop.h"
 #include "../util/digest.h"
 #include "../util/fs.h"
-#include "../util/path.h"
 #include "mgmt_parser.h"
 #include "mgmt.h"
 
@@ -48,10 +47,7 @@ struct mog_mgmt {
 	enum mog_mgmt_cmd cmd;
 	double started;			/* ev_now() when the command was parsed */
 	char path[MOG_PATH_MAX + 1];
-	struct mog_dev *dev;
-	bool in_dev;
-	unsigned devid;
-	size_t rest_off;
+	struct mog_target target;	/* which device, and where the path below it starts */
 
 	/* MD5 / SHA-1 */
 	enum digest_phase phase;
@@ -227,47 +223,26 @@ static void mgmt_submit(struct mog_mgmt *m, void (*run)(struct mog_job *))
 	m->job.expire = run == digest_read ? NULL : mgmt_expire;
 	m->job.done = mgmt_job_done;
 	m->state = MGMT_JOB;
-	mog_dev_pool_submit(m->dev ? &m->dev->pool : mog_dev_root_pool(), &m->job);
-}
-
-/* The directory the path is resolved in, and the path below it.  Pool thread. */
-static int resolve(struct mog_mgmt *m, const char **rel)
-{
-	char name[MOG_PATH_MAX + 1];
-
-	*rel = m->path;
-	if (!m->in_dev)
-		return mog_docroot_fd;
-	*rel = m->path + m->rest_off;
-	if (m->dev)
-		return m->dev->dir_fd;
-	memcpy(name, m->path + 1, m->rest_off - 1);
-	name[m->rest_off - 1] = '\0';
-	return openat(mog_docroot_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-static void unresolve(struct mog_mgmt *m, int dir_fd)
-{
-	if (dir_fd >= 0 && dir_fd != mog_docroot_fd && m->dev == NULL)
-		close(dir_fd);
+	mog_dev_pool_submit(mog_target_pool(&m->target), &m->job);
 }
 
 static void size_run(struct mog_job *job)
 {
 	struct mog_mgmt *m = mog_container_of(job, struct mog_mgmt, job);
 	const char *rel;
-	int dir_fd = resolve(m, &rel), fd = -1;
+	int dir_fd = mog_target_open_dir(&m->target, m->path, &rel), fd = -1;
 	struct stat st;
 
-	if (dir_fd >= 0)
+	if (dir_fd >= 0) {
 		fd = mog_fs_open_beneath(dir_fd, rel, O_PATH, 0);
+		mog_target_close_dir(&m->target, dir_fd);
+	}
 	if (fd >= 0 && fstat(fd, &st) == 0)
 		out_set(m, "%s %lld\r\n", m->path, (long long)st.st_size);
 	else
 		out_set(m, "%s -1\r\n", m->path);
 	if (fd >= 0)
 		close(fd);
-	unresolve(m, dir_fd);
 	m->phase = PHASE_REPLY;
 }
 
@@ -280,7 +255,7 @@ static void digest_open(struct mog_job *job)
 {
 	struct mog_mgmt *m = mog_container_of(job, struct mog_mgmt, job);
 	const char *rel;
-	int dir_fd = resolve(m, &rel), fd = -1;
+	int dir_fd = mog_target_open_dir(&m->target, m->path, &rel), fd = -1;
 	struct stat st;
 
 	m->phase = PHASE_REPLY;
@@ -288,8 +263,8 @@ static void digest_open(struct mog_job *job)
 		fd = mog_fs_open_beneath(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME, 0);
 		if (fd < 0 && errno == EPERM)
 			fd = mog_fs_open_beneath(dir_fd, rel, O_RDONLY | O_NONBLOCK, 0);
+		mog_target_close_dir(&m->target, dir_fd);
 	}
-	unresolve(m, dir_fd);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		m->job.err = errno;
 		out_set(m, "%s %s=-1\r\n", m->path, alg_name(m));
@@ -369,9 +344,9 @@ static enum mog_next job_result(struct mog_mgmt *m)
 	struct fsck_queue *q;
 
 	if (m->phase == PHASE_REPLY) {
-		mog_dev_account(m->dev, m->job.err);
-		if (m->dev && m->cmd != MOG_MGMT_SIZE)
-			mog_hist_add(&m->dev->metrics.latency[2], ev_now(mog_loop) - m->started);
+		mog_dev_account(m->target.dev, m->job.err);
+		if (m->target.dev && m->cmd != MOG_MGMT_SIZE)
+			mog_hist_add(&m->target.dev->metrics.latency[2], ev_now(mog_loop) - m->started);
 		fsck_release(m);
 		m->state = MGMT_SEND;
 		return flush(m);
@@ -460,9 +435,7 @@ static enum mog_next command(struct mog_mgmt *m)
 		mog_conn_consume(conn, req->line_len);
 		m->job.err = 0;
 		m->fsck = req->fsck;
-		m->in_dev = mog_path_dev_component(m->path, req->path_len, &m->rest_off);
-		m->dev = mog_path_devid(m->path, req->path_len, &m->devid, &m->rest_off) ?
-			 mog_dev_get(m->devid) : NULL;
+		mog_target_lookup(&m->target, m->path, req->path_len);
 		mgmt_submit(m, req->cmd == MOG_MGMT_SIZE ? size_run : digest_open);
 		return MOG_NEXT_JOB;
 	case MOG_MGMT_NONE:

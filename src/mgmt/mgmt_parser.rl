@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <string.h>
 #include "../mog.h"
+#include "../util/path.h"
 #include "mgmt_parser.h"
 
 /*
@@ -80,16 +81,6 @@ void mog_mgmt_req_init(struct mog_mgmt_req *req)
 	%% write init;
 }
 
-static bool has_dotdot(const char *path, size_t len)
-{
-	size_t i;
-
-	for (i = 1; i < len; i++)
-		if (path[i - 1] == '.' && path[i] == '.')
-			return true;
-	return false;
-}
-
 enum mog_parse mog_mgmt_parse(struct mog_mgmt_req *req, const char *buf, size_t len)
 {
 	/* bytes past the limit cannot belong to an acceptable line */
@@ -113,7 +104,7 @@ enum mog_parse mog_mgmt_parse(struct mog_mgmt_req *req, const char *buf, size_t 
 	req->line_len = req->off;
 	/* cmogstored says "contains .." for over-long paths too */
 	if ((req->cmd == MOG_MGMT_SIZE || req->cmd == MOG_MGMT_MD5 || req->cmd == MOG_MGMT_SHA1) &&
-	    (req->path_len > MOG_PATH_MAX || has_dotdot(buf + req->path_off, req->path_len)))
+	    (req->path_len > MOG_PATH_MAX || mog_path_has_dotdot(buf + req->path_off, req->path_len)))
 		req->cmd = MOG_MGMT_BAD_URI;
 	if (req->cmd != MOG_MGMT_MD5 && req->cmd != MOG_MGMT_SHA1)
 		req->fsck = false;

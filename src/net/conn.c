@@ -1,5 +1,6 @@
 /* conn.c: client connections: buffers, the connection list, and mog_next -> libev. */
 #include <config.h>
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,23 +105,50 @@ ssize_t mog_conn_read(struct mog_conn *conn, size_t max)
 	return n;
 }
 
-int mog_conn_send(struct mog_conn *conn, const char *buf, size_t len, size_t *off, int flags)
+int mog_conn_sendv(struct mog_conn *conn, const struct iovec *iov, int iovcnt, size_t *off,
+		   int flags)
 {
-	while (*off < len) {
-		ssize_t n = send(conn->io.fd, buf + *off, len - *off,
-				 flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+	struct iovec left[4];
+	struct msghdr msg = { .msg_iov = left };
+	size_t total = 0, skip = *off;
+	int i;
 
-		if (n > 0) {
-			*off += (size_t)n;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && errno == EAGAIN) {
-			return 0;
-		} else {
-			return -1;
+	assert(iovcnt <= 4 && "mog_conn_sendv: too many buffers");
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	while (*off < total) {
+		ssize_t n;
+
+		/* the part of iov not sent yet */
+		msg.msg_iovlen = 0;
+		skip = *off;
+		for (i = 0; i < iovcnt; i++) {
+			if (skip >= iov[i].iov_len) {
+				skip -= iov[i].iov_len;
+				continue;
+			}
+			left[msg.msg_iovlen].iov_base = (char *)iov[i].iov_base + skip;
+			left[msg.msg_iovlen++].iov_len = iov[i].iov_len - skip;
+			skip = 0;
 		}
+		n = sendmsg(conn->io.fd, &msg, flags | MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			*off += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return 0;
+		else
+			return -1;
 	}
 	return 1;
+}
+
+int mog_conn_send(struct mog_conn *conn, const char *buf, size_t len, size_t *off, int flags)
+{
+	struct iovec iov = { (char *)buf, len };
+
+	return mog_conn_sendv(conn, &iov, 1, off, flags);
 }
 
 void mog_conn_consume(struct mog_conn *conn, size_t n)

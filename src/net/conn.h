@@ -3,6 +3,7 @@
 #define MOG_CONN_H
 
 #include <ev.h>
+#include <sys/uio.h>
 #include "../mog.h"
 #include "loop.h"
 
@@ -66,6 +67,10 @@ ssize_t mog_conn_read(struct mog_conn *conn, size_t max);
  * that owns the connection.
  */
 int mog_conn_send(struct mog_conn *conn, const char *buf, size_t len, size_t *off, int flags);
+
+/* As mog_conn_send(), for iovcnt (at most 4) buffers sent as one; *off counts across them. */
+int mog_conn_sendv(struct mog_conn *conn, const struct iovec *iov, int iovcnt, size_t *off,
+		   int flags);
 
 /* Drop the first n bytes of rbuf; frees it when empty.  The owning thread. */
 void mog_conn_consume(struct mog_conn *conn, size_t n);

@@ -13,52 +13,34 @@ bool mog_path_has_dotdot(const char *path, size_t len)
 	return false;
 }
 
-bool mog_path_devid(const char *path, size_t len, unsigned *devid, size_t *rest_off)
+size_t mog_path_dev_scan(const char *s, size_t len, unsigned *devid)
 {
 	unsigned long n = 0;
-	size_t i = 4;
-
-	if (len < 5 || memcmp(path, "/dev", 4) != 0)
-		return false;
-	if (path[i] == '0' && len > 5 && path[5] >= '0' && path[5] <= '9')
-		return false;			/* "dev007" is not a canonical name */
-	for (; i < len && path[i] >= '0' && path[i] <= '9'; i++) {
-		n = n * 10 + (unsigned long)(path[i] - '0');
-		if (n > 16777215)		/* the tracker's MEDIUMINT UNSIGNED */
-			return false;
-	}
-	if (i == 4 || (i < len && path[i] != '/'))
-		return false;
-	*devid = (unsigned)n;
-	*rest_off = i;
-	return true;
-}
-
-bool mog_path_dev_component(const char *path, size_t len, size_t *rest_off)
-{
 	size_t i;
 
-	if (len < 5 || memcmp(path, "/dev", 4) != 0)
-		return false;
-	for (i = 4; i < len && path[i] >= '0' && path[i] <= '9'; i++)
-		;
-	if (i == 4 || (i < len && path[i] != '/'))
-		return false;
-	*rest_off = i;
-	return true;
+	if (len < 4 || memcmp(s, "dev", 3) != 0)
+		return 0;
+	for (i = 3; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		if (n <= MOG_DEVID_MAX)
+			n = n * 10 + (unsigned long)(s[i] - '0');
+	if (i == 3 || (i < len && s[i] != '/'))
+		return 0;
+	/* "dev007" is not a canonical name; the tracker's ids are MEDIUMINT UNSIGNED */
+	*devid = (s[3] == '0' && i > 4) || n > MOG_DEVID_MAX ? MOG_DEVID_NONE : (unsigned)n;
+	return i;
 }
 
 bool mog_path_is_put(const char *path, size_t len)
 {
+	unsigned devid;
 	size_t i;
 
-	/* PROTOCOL.md 2.6 accepts any digits here; a non-canonical device name
-	 * such as dev007 is still a valid PUT path (it then must exist). */
-	if (len < 5 || memcmp(path, "/dev", 4) != 0)
+	/* any digits: a non-canonical device name such as dev007 is still a
+	 * valid PUT path (the directory then must exist) */
+	if (len < 1 || path[0] != '/' || (i = mog_path_dev_scan(path + 1, len - 1, &devid)) == 0)
 		return false;
-	for (i = 4; i < len && path[i] >= '0' && path[i] <= '9'; i++)
-		;
-	if (i == 4 || i >= len || path[i] != '/')
+	i++;
+	if (i >= len)
 		return false;
 	while (i < len && path[i] == '/')
 		i++;

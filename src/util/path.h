@@ -8,18 +8,14 @@
 bool mog_path_has_dotdot(const char *path, size_t len);
 
 /*
- * If path[0..len) starts with a canonical device component "/devN" (N without
- * leading zeros, at most 16777215) followed by '/' or the end, store N in
- * *devid and the offset just past the component in *rest_off, and return true.
+ * The one scanner of device names.  If s[0..len) starts with "dev" and one or
+ * more digits followed by '/' or the end ("dev12/..." in a request path after
+ * its '/', or a docroot entry "dev12"), returns the length of that component
+ * and sets *devid to its number if the name is canonical (no leading zero
+ * except "dev0", at most MOG_DEVID_MAX), else to MOG_DEVID_NONE.  Returns 0
+ * (and leaves *devid alone) when s does not start with such a component.
  */
-bool mog_path_devid(const char *path, size_t len, unsigned *devid, size_t *rest_off);
-
-/*
- * If path starts with "/dev" and one or more digits followed by '/' or the
- * end (any digits: "/dev01" too), store the offset past that component in
- * *rest_off and return true.  Such paths are resolved below that directory.
- */
-bool mog_path_dev_component(const char *path, size_t len, size_t *rest_off);
+size_t mog_path_dev_scan(const char *s, size_t len, unsigned *devid);
 
 /* True if path is a PUT path: "/devN", one or more '/', a non-'/' byte, and no trailing '/'. */
 bool mog_path_is_put(const char *path, size_t len);

@@ -7,7 +7,10 @@
 
 static bool devid_of(const char *p, unsigned *devid, size_t *rest)
 {
-	return mog_path_devid(p, strlen(p), devid, rest);
+	size_t n = p[0] == '/' ? mog_path_dev_scan(p + 1, strlen(p) - 1, devid) : 0;
+
+	*rest = n + 1;
+	return n > 0 && *devid != MOG_DEVID_NONE;
 }
 
 int main(void)
