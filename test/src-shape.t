@@ -18,7 +18,7 @@ my %level = (util => 1, core => 2, net => 3, dev => 4, http => 5, mgmt => 5, sta
 my $MAX_FILE_LINES = 500;
 my $MAX_FN_LINES = 80;
 # Still too long, and being split (issue 11): listed here so that nothing else may grow.
-my %known_long = map { $_ => 1 } qw(src/core/cli.c src/dev/dev.c src/mgmt/mgmt.c);
+my %known_long = map { $_ => 1 } qw(src/core/cli.c);
 
 sub layer_of {
 	my ($rel) = @_;		# path below src/

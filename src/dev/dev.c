@@ -15,8 +15,8 @@
 #include "../net/loop.h"
 #include "../util/path.h"
 #include "cleanup.h"
-#include "usage.h"
 #include "dev.h"
+#include "dev_int.h"
 
 const char *mog_docroot;
 int mog_docroot_fd = -1;
@@ -32,7 +32,6 @@ static unsigned usage_interval = 10;
 static ev_timer scan_timer;
 static ev_timer tick_timer;		/* once a second: deadlines, mount changes */
 static unsigned io_deadline;
-static unsigned fence_pct = 10;
 static unsigned tick_count;
 static int mountinfo_fd = -1;
 
@@ -130,8 +129,6 @@ static struct mog_dev *find(unsigned devid)
 	return NULL;
 }
 
-static void usage_refresh(void);
-
 struct cleanup_job {
 	struct mog_job job;
 	struct mog_dev *dev;
@@ -178,7 +175,7 @@ static void cleanup_maybe(struct mog_dev *dev)
 /* Merge a scan into the registry.  Loop thread (or main at startup). */
 static void scan_merge(struct scan_job *sj)
 {
-	size_t i, cap = ndevs;
+	size_t i;
 
 	for (i = 0; i < nstale; i++)
 		close(stale_fds[i]);
@@ -220,7 +217,6 @@ static void scan_merge(struct scan_job *sj)
 	}
 	free(sj->ents);
 	sj->ents = NULL;
-	(void)cap;
 	free(present);
 	present = xnmalloc(ndevs ? ndevs : 1, sizeof(*present));
 	npresent = 0;
@@ -242,81 +238,7 @@ static void scan_done(struct mog_job *job)
 		scan_merge(sj);
 	free(sj);
 	if (usage_on)
-		usage_refresh();
-}
-
-struct usage_job {
-	struct mog_job job;
-	struct mog_dev *dev;
-	int dir_fd;
-	dev_t st_dev;
-	time_t now;
-	bool failing;
-	char text[MOG_USAGE_MAX];
-	ssize_t len;
-	char disk[PATH_MAX];
-};
-
-static void usage_run(struct mog_job *job)
-{
-	struct usage_job *uj = mog_container_of(job, struct usage_job, job);
-
-	job->err = 0;
-	uj->len = mog_usage_format(uj->dir_fd, uj->st_dev, uj->disk, uj->now, uj->failing,
-				   uj->text);
-	if (uj->len < 0) {
-		job->err = errno;
-		return;
-	}
-	if (mog_usage_write(uj->dir_fd, uj->text, (size_t)uj->len) < 0)
-		job->err = errno;	/* the in-memory copy still serves GET /devN/usage */
-}
-
-static void usage_done(struct mog_job *job)
-{
-	struct usage_job *uj = mog_container_of(job, struct usage_job, job);
-	struct mog_dev *dev = uj->dev;
-
-	dev->usage_busy = false;
-	if (uj->len > 0) {
-		memcpy(dev->usage, uj->text, (size_t)uj->len);
-		dev->usage_len = (size_t)uj->len;
-		dev->usage_time = uj->now;
-	}
-	/* log a failure once, not every interval */
-	if (job->err && job->err != dev->usage_err)
-		mog_log(LOG_ERR, "%s/usage: %s", uj->disk, strerror(job->err));
-	dev->usage_err = job->err;
-	free(uj);
-}
-
-static struct usage_job *usage_job_new(struct mog_dev *dev)
-{
-	struct usage_job *uj = xzalloc(sizeof(*uj));
-
-	uj->job.run = usage_run;
-	uj->job.done = usage_done;
-	uj->dev = dev;
-	uj->failing = dev->failing;
-	uj->dir_fd = dev->dir_fd;
-	uj->st_dev = dev->st_dev;
-	uj->now = time(NULL);
-	snprintf(uj->disk, sizeof(uj->disk), "%s/dev%u", mog_docroot, dev->devid);
-	return uj;
-}
-
-static void usage_refresh(void)
-{
-	size_t i;
-
-	for (i = 0; i < npresent; i++) {
-		struct mog_dev *dev = present[i];
-
-		if (dev->usage_busy)	/* a hung disk keeps at most one job queued */
-			continue;
-		dev->usage_busy = true;
-		mog_dev_pool_submit(&dev->pool, &usage_job_new(dev)->job);
-	}
+		mog_dev_usage_refresh();
 }
 
 void mog_dev_refresh(void)
@@ -376,12 +298,8 @@ void mog_dev_init(const char *docroot, unsigned threads, bool usage)
 	scan_merge(&sj);
 	if (!usage_on)
 		return;
-	for (i = 0; i < npresent; i++) {
-		struct usage_job *uj = usage_job_new(present[i]);
-
-		usage_run(&uj->job);
-		usage_done(&uj->job);
-	}
+	for (i = 0; i < npresent; i++)
+		mog_dev_usage_sync(present[i]);
 }
 
 /* Answer every job that waited longer than the deadline for its pool. */
@@ -413,77 +331,6 @@ static bool mounts_changed(void)
 	return true;
 }
 
-void mog_dev_set_fence(unsigned pct)
-{
-	fence_pct = pct;
-}
-
-/* Count a finished request's errno (0: none) in its class. */
-static void count_error(struct mog_dev_metrics *m, int err)
-{
-	switch (err) {
-	case 0:
-	case ENOENT:		/* a missing file is an answer, not a disk error */
-	case ENOTDIR:
-	case EAGAIN:
-	case ETIMEDOUT:
-		return;
-	case EIO:
-		m->errors[0]++;
-		break;
-	case ENOSPC:
-	case EDQUOT:
-	case EFBIG:
-		m->errors[1]++;
-		break;
-	case EACCES:
-	case EPERM:
-	case ELOOP:
-	case EXDEV:
-		m->errors[2]++;
-		break;
-	default:
-		m->errors[3]++;
-		break;
-	}
-}
-
-void mog_dev_account(struct mog_dev *dev, int err)
-{
-	if (dev == NULL)
-		return;
-	count_error(&dev->metrics, err);
-	dev->win_ops[dev->win_pos]++;
-	if (err == EIO)
-		dev->win_eio[dev->win_pos]++;
-}
-
-/* Every 10 s: is EIO above fence_pct of at least 20 requests over 5 minutes? */
-static void fence_check(struct mog_dev *dev)
-{
-	unsigned long ops = 0, eio = 0;
-	bool failing;
-	unsigned i;
-
-	for (i = 0; i < 30; i++) {
-		ops += dev->win_ops[i];
-		eio += dev->win_eio[i];
-	}
-	failing = fence_pct > 0 && ops >= 20 && eio * 100 > ops * fence_pct;
-	if (failing != dev->failing) {
-		dev->failing = failing;
-		if (failing)
-			mog_log(LOG_ERR, "dev%u: %lu of %lu requests failed with EIO in 5 minutes: "
-				"marked failing (usage reports it full)", dev->devid, eio, ops);
-		else
-			mog_log(LOG_WARNING, "dev%u: EIO rate back below %u%%: no longer failing",
-				dev->devid, fence_pct);
-		usage_refresh();
-	}
-	dev->win_pos = (dev->win_pos + 1) % 30;
-	dev->win_ops[dev->win_pos] = dev->win_eio[dev->win_pos] = 0;
-}
-
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	double cutoff = ev_now(loop) - io_deadline;
@@ -491,7 +338,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 
 	if (++tick_count % 10 == 0)
 		for (i = 0; i < ndevs; i++)
-			fence_check(devs[i]);
+			mog_dev_fence_check(devs[i]);
 
 	if (mounts_changed())
 		mog_dev_refresh();

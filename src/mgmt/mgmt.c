@@ -1,27 +1,19 @@
-/* mgmt.c: sideband connections: one line at a time, in order; size, digests, watch. */
+/* mgmt.c: sideband connections: one line at a time, in order; commands, replies, watch. */
 #include <config.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include "xalloc.h"
 #include "../core/log.h"
 #include "../core/metrics.h"
-#include "../dev/target.h"
 #include "../net/loop.h"
-#include "../util/digest.h"
-#include "../util/fs.h"
-#include "mgmt_parser.h"
 #include "mgmt.h"
+#include "mgmt_int.h"
 
 #define MGMT_RBUF_MAX (16 * 1024)
-#define DIGEST_SLICE (8 * 1024 * 1024)	/* read per pool turn: no file monopolises a thread */
-#define DIGEST_BUF (256 * 1024)
 
 void (*mog_mgmt_on_shutdown)(void);
 unsigned long long mog_mgmt_commands[MOG_MGMT_C_N];
@@ -29,60 +21,11 @@ const char *const mog_mgmt_command_names[MOG_MGMT_C_N] = {
 	"size", "MD5", "SHA-1", "watch", "shutdown", "aio_threads", "blank", "bad_uri", "unknown"
 };
 
-enum mgmt_state {
-	MGMT_LINE,		/* reading and parsing lines (loop) */
-	MGMT_JOB,		/* a pool thread has the request */
-	MGMT_FSCK_WAIT,		/* queued behind another fsck digest on this filesystem */
-	MGMT_SEND,		/* reply in out: the loop flushes it */
-	MGMT_WATCH		/* a `watch` subscriber */
-};
-
-enum digest_phase { PHASE_OPEN, PHASE_READ, PHASE_REPLY };
-
-struct mog_mgmt {
-	struct mog_job job;
-	struct mog_conn *conn;
-	struct mog_mgmt_req req;
-	enum mgmt_state state;
-	enum mog_mgmt_cmd cmd;
-	double started;			/* ev_now() when the command was parsed */
-	char path[MOG_PATH_MAX + 1];
-	struct mog_target target;	/* which device, and where the path below it starts */
-
-	/* MD5 / SHA-1 */
-	enum digest_phase phase;
-	bool fsck;
-	bool fsck_holding;		/* this request holds its filesystem's fsck slot */
-	int fd;
-	off_t off;
-	dev_t st_dev;
-	struct mog_digest digest;
-	struct mog_mgmt *fsck_next;
-
-	/* reply (or the pending watch round) */
-	char *out;
-	size_t olen, ooff, ocap;
-	struct mog_mgmt *watch_prev, *watch_next;
-};
-
-/* one FIFO per filesystem: at most one fsck digest reads at a time (PROTOCOL.md 3.3) */
-struct fsck_queue {
-	dev_t st_dev;
-	bool busy;
-	struct mog_mgmt *head, *tail;
-};
-static struct fsck_queue *fsck_queues;
-static size_t nfsck_queues;
 static struct mog_mgmt *watchers;
 
 static enum mog_next flush(struct mog_mgmt *m);
-static void mgmt_submit(struct mog_mgmt *m, void (*run)(struct mog_job *));
-static void digest_read(struct mog_job *job);
 
-static void out_set(struct mog_mgmt *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void out_set(struct mog_mgmt *m, const char *fmt, ...)
+void mog_mgmt_out_set(struct mog_mgmt *m, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -114,58 +57,6 @@ static struct mog_mgmt *mgmt_new(struct mog_conn *conn)
 	return m;
 }
 
-static struct fsck_queue *fsck_queue(dev_t st_dev)
-{
-	size_t i;
-
-	for (i = 0; i < nfsck_queues; i++)
-		if (fsck_queues[i].st_dev == st_dev)
-			return &fsck_queues[i];
-	fsck_queues = xreallocarray(fsck_queues, nfsck_queues + 1, sizeof(*fsck_queues));
-	memset(&fsck_queues[nfsck_queues], 0, sizeof(*fsck_queues));
-	fsck_queues[nfsck_queues].st_dev = st_dev;
-	return &fsck_queues[nfsck_queues++];
-}
-
-
-/* Give up m's fsck slot and start the next waiter.  Loop thread. */
-static void fsck_release(struct mog_mgmt *m)
-{
-	struct fsck_queue *q;
-	struct mog_mgmt *next;
-
-	if (!m->fsck_holding)
-		return;
-	m->fsck_holding = false;
-	q = fsck_queue(m->st_dev);
-	q->busy = false;
-	if ((next = q->head) != NULL) {
-		q->head = next->fsck_next;
-		if (q->head == NULL)
-			q->tail = NULL;
-		q->busy = true;
-		next->fsck_holding = true;
-		mgmt_submit(next, digest_read);
-		mog_conn_next(next->conn, MOG_NEXT_JOB);
-	}
-}
-
-static void fsck_unqueue(struct mog_mgmt *m)
-{
-	struct fsck_queue *q = fsck_queue(m->st_dev);
-	struct mog_mgmt **pp;
-
-	for (pp = &q->head; *pp; pp = &(*pp)->fsck_next) {
-		if (*pp == m) {
-			*pp = m->fsck_next;
-			break;
-		}
-	}
-	q->tail = NULL;
-	for (pp = &q->head; *pp; pp = &(*pp)->fsck_next)
-		q->tail = *pp;
-}
-
 static void watch_unlink(struct mog_mgmt *m)
 {
 	if (m->watch_prev)
@@ -184,8 +75,8 @@ static void mgmt_release(struct mog_conn *conn)
 	if (m->state == MGMT_WATCH)
 		watch_unlink(m);
 	if (m->state == MGMT_FSCK_WAIT)
-		fsck_unqueue(m);
-	fsck_release(m);
+		mog_mgmt_fsck_unqueue(m);
+	mog_mgmt_fsck_release(m);
 	if (m->fd >= 0)
 		close(m->fd);
 	free(m->out);
@@ -213,161 +104,33 @@ static void mgmt_expire(struct mog_job *job)
 {
 	struct mog_mgmt *m = mog_container_of(job, struct mog_mgmt, job);
 
-	out_set(m, "ERROR: %s timed out waiting for its device\r\n", m->path);
+	mog_mgmt_out_set(m, "ERROR: %s timed out waiting for its device\r\n", m->path);
 	m->phase = PHASE_REPLY;
 }
 
-static void mgmt_submit(struct mog_mgmt *m, void (*run)(struct mog_job *))
+void mog_mgmt_submit(struct mog_mgmt *m, void (*run)(struct mog_job *))
 {
 	m->job.run = run;
-	m->job.expire = run == digest_read ? NULL : mgmt_expire;
+	m->job.expire = run == mog_mgmt_digest_read ? NULL : mgmt_expire;
 	m->job.done = mgmt_job_done;
 	m->state = MGMT_JOB;
 	mog_dev_pool_submit(mog_target_pool(&m->target), &m->job);
 }
 
-static void size_run(struct mog_job *job)
-{
-	struct mog_mgmt *m = mog_container_of(job, struct mog_mgmt, job);
-	const char *rel;
-	int dir_fd = mog_target_open_dir(&m->target, m->path, &rel), fd = -1;
-	struct stat st;
-
-	if (dir_fd >= 0) {
-		fd = mog_fs_open_beneath(dir_fd, rel, O_PATH, 0);
-		mog_target_close_dir(&m->target, dir_fd);
-	}
-	if (fd >= 0 && fstat(fd, &st) == 0)
-		out_set(m, "%s %lld\r\n", m->path, (long long)st.st_size);
-	else
-		out_set(m, "%s -1\r\n", m->path);
-	if (fd >= 0)
-		close(fd);
-	m->phase = PHASE_REPLY;
-}
-
-static const char *alg_name(const struct mog_mgmt *m)
-{
-	return m->cmd == MOG_MGMT_MD5 ? "MD5" : "SHA-1";
-}
-
-static void digest_open(struct mog_job *job)
-{
-	struct mog_mgmt *m = mog_container_of(job, struct mog_mgmt, job);
-	const char *rel;
-	int dir_fd = mog_target_open_dir(&m->target, m->path, &rel), fd = -1;
-	struct stat st;
-
-	m->phase = PHASE_REPLY;
-	if (dir_fd >= 0) {
-		fd = mog_fs_open_beneath(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME, 0);
-		if (fd < 0 && errno == EPERM)
-			fd = mog_fs_open_beneath(dir_fd, rel, O_RDONLY | O_NONBLOCK, 0);
-		mog_target_close_dir(&m->target, dir_fd);
-	}
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		m->job.err = errno;
-		out_set(m, "%s %s=-1\r\n", m->path, alg_name(m));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		out_set(m, "ERR read %s at 0 failed\r\n", m->path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {	/* a FIFO or device would block or never end */
-		out_set(m, "%s %s=-1\r\n", m->path, alg_name(m));
-		goto out;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	m->fd = fd;
-	m->off = 0;
-	m->st_dev = st.st_dev;
-	mog_digest_init(&m->digest, m->cmd == MOG_MGMT_MD5 ? MOG_DIGEST_MD5 : MOG_DIGEST_SHA1);
-	m->phase = PHASE_READ;
-	return;
-out:
-	if (fd >= 0)
-		close(fd);
-}
-
-/* fsck digests read at the lowest best-effort I/O priority (Linux ioprio). */
-static void set_ioprio(bool low)
-{
-	/* IOPRIO_WHO_PROCESS = 1, who 0 = this thread; class BE = 2, level 7; 0 = default */
-	syscall(SYS_ioprio_set, 1, 0, low ? (2 << 13) | 7 : 0);
-}
-
-static void digest_read(struct mog_job *job)
-{
-	struct mog_mgmt *m = mog_container_of(job, struct mog_mgmt, job);
-	char *buf = xmalloc(DIGEST_BUF);
-	size_t slice = 0;
-
-	if (m->fsck)
-		set_ioprio(true);
-	while (slice < DIGEST_SLICE) {
-		ssize_t n = pread(m->fd, buf, DIGEST_BUF, m->off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			m->job.err = errno;
-			out_set(m, "ERR read %s at %lld failed\r\n", m->path, (long long)m->off);
-			goto finished;
-		}
-		if (n == 0) {
-			unsigned char bin[20];
-			char hex[41];
-			size_t len = mog_digest_final(&m->digest, bin);
-
-			mog_digest_hex(bin, len, hex);
-			out_set(m, "%s %s=%s\r\n", m->path, alg_name(m), hex);
-			goto finished;
-		}
-		mog_digest_update(&m->digest, buf, (size_t)n);
-		m->off += n;
-		slice += (size_t)n;
-	}
-	goto out;			/* more to read: back of the queue */
-finished:
-	close(m->fd);
-	m->fd = -1;
-	m->phase = PHASE_REPLY;
-out:
-	if (m->fsck)
-		set_ioprio(false);
-	free(buf);
-}
-
 static enum mog_next job_result(struct mog_mgmt *m)
 {
-	struct fsck_queue *q;
-
 	if (m->phase == PHASE_REPLY) {
 		mog_dev_account(m->target.dev, m->job.err);
 		if (m->target.dev && m->cmd != MOG_MGMT_SIZE)
 			mog_hist_add(&m->target.dev->metrics.latency[2], ev_now(mog_loop) - m->started);
-		fsck_release(m);
+		mog_mgmt_fsck_release(m);
 		m->state = MGMT_SEND;
 		return flush(m);
 	}
 	/* PHASE_READ: the file is open */
-	if (m->fsck && !m->fsck_holding && !mog_shutting_down) {
-		q = fsck_queue(m->st_dev);
-		if (q->busy) {
-			m->fsck_next = NULL;
-			if (q->tail)
-				q->tail->fsck_next = m;
-			else
-				q->head = m;
-			q->tail = m;
-			m->state = MGMT_FSCK_WAIT;
-			return MOG_NEXT_IDLE;
-		}
-		q->busy = true;
-		m->fsck_holding = true;
-	}
-	mgmt_submit(m, digest_read);
+	if (m->fsck && !m->fsck_holding && !mog_shutting_down && mog_mgmt_fsck_wait(m))
+		return MOG_NEXT_IDLE;
+	mog_mgmt_submit(m, mog_mgmt_digest_read);
 	return MOG_NEXT_JOB;
 }
 
@@ -399,11 +162,11 @@ static enum mog_next command(struct mog_mgmt *m)
 	}
 	switch (req->cmd) {
 	case MOG_MGMT_UNKNOWN:
-		out_set(m, "ERROR: unknown command: %.*s\r\n", (int)req->token_len,
+		mog_mgmt_out_set(m, "ERROR: unknown command: %.*s\r\n", (int)req->token_len,
 			conn->rbuf + req->token_off);
 		break;
 	case MOG_MGMT_BAD_URI:
-		out_set(m, "ERROR: uri invalid (contains ..)\r\n");
+		mog_mgmt_out_set(m, "ERROR: uri invalid (contains ..)\r\n");
 		break;
 	case MOG_MGMT_AIO_THREADS:
 		if (req->aio_threads >= 1 && req->aio_threads <= 100) {
@@ -412,7 +175,7 @@ static enum mog_next command(struct mog_mgmt *m)
 		}
 		/* fall through: the reply is always an empty line */
 	case MOG_MGMT_BLANK:
-		out_set(m, "\r\n");
+		mog_mgmt_out_set(m, "\r\n");
 		break;
 	case MOG_MGMT_WATCH:
 		mog_conn_consume(conn, conn->rlen);	/* ignored from now on */
@@ -436,7 +199,7 @@ static enum mog_next command(struct mog_mgmt *m)
 		m->job.err = 0;
 		m->fsck = req->fsck;
 		mog_target_lookup(&m->target, m->path, req->path_len);
-		mgmt_submit(m, req->cmd == MOG_MGMT_SIZE ? size_run : digest_open);
+		mog_mgmt_submit(m, req->cmd == MOG_MGMT_SIZE ? mog_mgmt_size_run : mog_mgmt_digest_open);
 		return MOG_NEXT_JOB;
 	case MOG_MGMT_NONE:
 		break;
@@ -596,34 +359,9 @@ void mog_mgmt_watch_round(const char *round, size_t len)
 	}
 }
 
-size_t mog_mgmt_fsck_queued(void)
-{
-	size_t i, n = 0;
-	struct mog_mgmt *m;
-
-	for (i = 0; i < nfsck_queues; i++)
-		for (m = fsck_queues[i].head; m; m = m->fsck_next)
-			n++;
-	return n;
-}
-
 void mog_mgmt_shutdown(void)
 {
-	size_t i;
-
 	while (watchers)
 		mog_conn_free(watchers->conn);	/* release unlinks it */
-	/* the one-per-filesystem fsck limit is lifted: start every waiter */
-	for (i = 0; i < nfsck_queues; i++) {
-		struct fsck_queue *q = &fsck_queues[i];
-
-		while (q->head) {
-			struct mog_mgmt *m = q->head;
-
-			q->head = m->fsck_next;
-			mgmt_submit(m, digest_read);
-			mog_conn_next(m->conn, MOG_NEXT_JOB);
-		}
-		q->tail = NULL;
-	}
+	mog_mgmt_fsck_start_all();
 }
