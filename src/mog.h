@@ -33,13 +33,19 @@ enum mog_parse {
 	MOG_PARSE_ERROR		/* invalid input; see the parser's status */
 };
 
-/* What a connection does next; turned into libev calls in one place (conn.c). */
+/*
+ * What a connection does next: the one convention of every protocol's step()
+ * (http, mgmt, status).  conn.c turns all but MOG_NEXT_AGAIN into libev calls.
+ */
 enum mog_next {
 	MOG_NEXT_READ,		/* wait for the socket to become readable */
 	MOG_NEXT_WRITE,		/* wait for the socket to become writable */
 	MOG_NEXT_JOB,		/* a job was submitted to a device pool */
-	MOG_NEXT_IDLE,		/* nothing to do until something else wakes us */
-	MOG_NEXT_CLOSE		/* free the connection */
+	MOG_NEXT_IDLE,		/* stop watching: something else (a queue) wakes us */
+	MOG_NEXT_CLOSE,		/* free the connection */
+	/* the request is finished and the next one may already be buffered: the
+	 * protocol's own step() loop goes on at once; never reaches mog_conn_next() */
+	MOG_NEXT_AGAIN
 };
 
 #endif /* MOG_H */

@@ -173,11 +173,11 @@ static void on_child_output(struct ev_loop *loop, ev_io *w, int revents)
 	close(w->fd);
 }
 
-static void start_child(unsigned delay_s);
+static void start_child(void);
 
 static void on_restart(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	start_child(0);
+	start_child();
 }
 
 static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
@@ -189,7 +189,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
 	if (stopping)
 		return;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		start_child(0);
+		start_child();
 		return;
 	}
 	mog_log(LOG_WARNING, "iostat done (pid=%d, status=%d), will retry in 10s",
@@ -198,7 +198,7 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
 	ev_timer_start(loop, &restart_timer);
 }
 
-static void start_child(unsigned delay_s)
+static void start_child(void)
 {
 	const char *cmd = getenv("MOG_IOSTAT_CMD");
 	char *shcmd;
@@ -240,7 +240,6 @@ static void start_child(unsigned delay_s)
 	ev_io_start(mog_loop, &child_io);
 	ev_child_init(&child_watch, on_child_exit, pid, 0);
 	ev_child_start(mog_loop, &child_watch);
-	(void)delay_s;
 }
 
 void mog_iostat_start(void (*round)(const char *text, size_t len))
@@ -253,7 +252,7 @@ void mog_iostat_start(void (*round)(const char *text, size_t len))
 		return;
 	}
 	ev_timer_init(&restart_timer, on_restart, 10., 0.);
-	start_child(0);
+	start_child();
 }
 
 void mog_iostat_stop(void)

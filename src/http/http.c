@@ -14,9 +14,6 @@
 
 struct mog_http_cfg mog_http_cfg;
 
-/* step() result meaning "the request is finished, parse the next one now" */
-#define NEXT_REQUEST ((enum mog_next)-1)
-
 static enum mog_next flush(struct mog_http *h);
 
 static struct mog_http *http_new(struct mog_conn *conn)
@@ -164,7 +161,7 @@ static enum mog_next finish(struct mog_http *h)
 	if (!keep)
 		return MOG_NEXT_CLOSE;
 	if (conn->rlen > 0)
-		return NEXT_REQUEST;
+		return MOG_NEXT_AGAIN;
 	if (conn->eof || mog_shutting_down)
 		return MOG_NEXT_CLOSE;
 	return MOG_NEXT_READ;
@@ -240,7 +237,7 @@ static enum mog_next dispatch(struct mog_http *h)
 static enum mog_next shutdown_idle(struct mog_conn *conn)
 {
 	if (!conn->eof && mog_conn_read(conn, HTTP_RBUF_MAX) > 0)
-		return NEXT_REQUEST;
+		return MOG_NEXT_AGAIN;
 	if (conn->fresh && !conn->eof && mog_conn_now() - conn->last_io < 1)
 		return MOG_NEXT_READ;	/* the sweep closes it once the second is up */
 	return MOG_NEXT_CLOSE;
@@ -343,7 +340,7 @@ static enum mog_next http_step(struct mog_conn *conn, int revents)
 	enum mog_next next;
 
 	/* pipelined requests already buffered are served in a loop, not by recursion */
-	while ((next = step_once(conn, revents)) == NEXT_REQUEST)
+	while ((next = step_once(conn, revents)) == MOG_NEXT_AGAIN)
 		revents = 0;
 	return next;
 }

@@ -259,7 +259,7 @@ static enum mog_next flush(struct mog_mgmt *m)
 	mog_mgmt_req_init(&m->req);
 	if (mog_shutting_down && conn->rlen == 0)
 		return MOG_NEXT_CLOSE;
-	return MOG_NEXT_IDLE;		/* step() goes on with read_lines() */
+	return MOG_NEXT_AGAIN;		/* mgmt_step() goes on with read_lines() */
 }
 
 static enum mog_next watch_step(struct mog_mgmt *m, int revents)
@@ -316,12 +316,10 @@ static enum mog_next mgmt_step(struct mog_conn *conn, int revents)
 {
 	enum mog_next next;
 
-	/* IDLE after a reply means: go on with the next buffered line */
-	while ((next = step_once(conn, revents)) == MOG_NEXT_IDLE) {
+	/* buffered lines are answered in a loop, not by recursion */
+	while ((next = step_once(conn, revents)) == MOG_NEXT_AGAIN) {
 		struct mog_mgmt *m = conn->req;
 
-		if (m && (m->state == MGMT_FSCK_WAIT))
-			return MOG_NEXT_IDLE;
 		revents = 0;
 		if (conn->rlen == 0)
 			return mog_shutting_down ? MOG_NEXT_CLOSE : (mgmt_idle(m), MOG_NEXT_READ);

@@ -53,6 +53,9 @@ void mog_conn_next(struct mog_conn *conn, enum mog_next next)
 	case MOG_NEXT_CLOSE:
 		mog_conn_free(conn);
 		break;
+	case MOG_NEXT_AGAIN:
+		assert(!"MOG_NEXT_AGAIN escaped a protocol's step loop");
+		break;
 	}
 }
 

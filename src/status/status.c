@@ -400,62 +400,74 @@ static void build(struct status_req *s, struct mog_conn *conn)
 	}
 }
 
-static enum mog_next status_step(struct mog_conn *conn, int revents)
+/* The reply is built: send it, then go on with the next request, if any. */
+static enum mog_next send_reply(struct status_req *s, struct mog_conn *conn)
+{
+	switch (mog_conn_send(conn, s->out, s->olen, &s->ooff, 0)) {
+	case 0:
+		return MOG_NEXT_WRITE;
+	case -1:
+		return MOG_NEXT_CLOSE;
+	}
+	if (!s->keep)
+		return MOG_NEXT_CLOSE;
+	free(s->out);
+	free(s);
+	conn->req = NULL;
+	if (conn->rlen == 0)
+		return mog_shutting_down ? MOG_NEXT_CLOSE : MOG_NEXT_READ;
+	return MOG_NEXT_AGAIN;
+}
+
+static enum mog_next step_once(struct mog_conn *conn, int revents)
 {
 	struct status_req *s = conn->req;
 	ssize_t n;
 
-	for (;;) {
-		if (s == NULL) {
-			if (conn->rlen == 0 && (mog_shutting_down || !(revents & EV_READ)))
-				return mog_shutting_down ? MOG_NEXT_CLOSE : MOG_NEXT_READ;
-			s = xzalloc(sizeof(*s));
-			mog_http_req_init(&s->req);
-			conn->req = s;
-		}
-		if (s->sending) {
-			switch (mog_conn_send(conn, s->out, s->olen, &s->ooff, 0)) {
-			case 0:
-				return MOG_NEXT_WRITE;
-			case -1:
-				return MOG_NEXT_CLOSE;
-			}
-			if (!s->keep)
-				return MOG_NEXT_CLOSE;
-			free(s->out);
-			free(s);
-			conn->req = s = NULL;
-			revents = 0;
-			if (conn->rlen == 0)
-				return mog_shutting_down ? MOG_NEXT_CLOSE : MOG_NEXT_READ;
-			continue;
-		}
-		if (conn->rlen > 0) {
-			switch (mog_http_parse(&s->req, conn->rbuf, conn->rlen)) {
-			case MOG_PARSE_DONE:
-				build(s, conn);
-				continue;
-			case MOG_PARSE_ERROR:
-				s->keep = false;
-				s->ocap = 64;
-				s->out = xmalloc(s->ocap);
-				s->olen = 0;
-				mog_conn_consume(conn, conn->rlen);
-				respond(s, TEXT, 400);
-				continue;
-			case MOG_PARSE_AGAIN:
-				break;
-			}
-		}
-		if (conn->eof)
-			return MOG_NEXT_CLOSE;
-		n = mog_conn_read(conn, MOG_HEAD_MAX + 1);
-		if (n > 0)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return MOG_NEXT_READ;
-		return MOG_NEXT_CLOSE;
+	if (s == NULL) {
+		if (conn->rlen == 0 && (mog_shutting_down || !(revents & EV_READ)))
+			return mog_shutting_down ? MOG_NEXT_CLOSE : MOG_NEXT_READ;
+		s = xzalloc(sizeof(*s));
+		mog_http_req_init(&s->req);
+		conn->req = s;
 	}
+	if (s->sending)
+		return send_reply(s, conn);
+	if (conn->rlen > 0) {
+		switch (mog_http_parse(&s->req, conn->rbuf, conn->rlen)) {
+		case MOG_PARSE_DONE:
+			build(s, conn);
+			return MOG_NEXT_AGAIN;
+		case MOG_PARSE_ERROR:
+			s->keep = false;
+			s->ocap = 64;
+			s->out = xmalloc(s->ocap);
+			s->olen = 0;
+			mog_conn_consume(conn, conn->rlen);
+			respond(s, TEXT, 400);
+			return MOG_NEXT_AGAIN;
+		case MOG_PARSE_AGAIN:
+			break;
+		}
+	}
+	if (conn->eof)
+		return MOG_NEXT_CLOSE;
+	n = mog_conn_read(conn, MOG_HEAD_MAX + 1);
+	if (n > 0)
+		return MOG_NEXT_AGAIN;
+	if (n < 0 && errno == EAGAIN)
+		return MOG_NEXT_READ;
+	return MOG_NEXT_CLOSE;
+}
+
+static enum mog_next status_step(struct mog_conn *conn, int revents)
+{
+	enum mog_next next;
+
+	/* pipelined requests already buffered are served in a loop, not by recursion */
+	while ((next = step_once(conn, revents)) == MOG_NEXT_AGAIN)
+		revents = 0;
+	return next;
 }
 
 static void status_release(struct mog_conn *conn)
