@@ -32,7 +32,7 @@
 static struct mog_opts opts;
 static ev_timer shutdown_timer;
 
-/* Raise the soft descriptor limit to maxconns (OPERATIONS.md 13); never fatal. */
+/* Raise the soft descriptor limit to maxconns (--maxconns); never fatal. */
 static void raise_nofile(unsigned long want)
 {
 	struct rlimit rl;
@@ -58,7 +58,7 @@ static void on_all_closed(void)
 	ev_break(mog_loop, EVBREAK_ALL);
 }
 
-/* Graceful shutdown (OPERATIONS.md 12): stop accepting, drain, exit 0. */
+/* Graceful shutdown (doc/evmogstored.8, SIGNALS): stop accepting, drain, exit 0. */
 static void begin_shutdown(void)
 {
 

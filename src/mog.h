@@ -23,7 +23,7 @@
 #define MOG_DEVID_MAX 16777215u
 #define MOG_DEVID_NONE ((unsigned)-1)	/* no (canonical) device id */
 
-/* Longest request head accepted (PROTOCOL.md 2.3). */
+/* Longest request head accepted (doc/protocol.md, Limits). */
 #define MOG_HEAD_MAX 65535
 
 /* Result of feeding bytes to a resumable parser. */

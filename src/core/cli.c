@@ -1,4 +1,4 @@
-/* cli.c: command line and configuration file merged into struct mog_opts (OPERATIONS.md 1-5, 7). */
+/* cli.c: command line and configuration file merged into struct mog_opts (doc/evmogstored.8). */
 #include <config.h>
 #include <assert.h>
 #include <errno.h>
@@ -19,7 +19,8 @@
 
 enum {
 	OPT_HTTPLISTEN = 256, OPT_MGMTLISTEN, OPT_DOCROOT, OPT_MAXCONNS, OPT_PIDFILE,
-	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE, OPT_FENCE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
+	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE,
+	OPT_FENCE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
 	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP
 };
 
@@ -127,7 +128,7 @@ static char *absolute(const char *path)
 
 /*
  * The command line and the file name the same path, else fatal
- * (OPERATIONS.md 3.5).  A docroot is compared after realpath(); one that
+ * (as Perl mogstored).  A docroot is compared after realpath(); one that
  * does not exist is compared as an absolute name and reported missing later.
  */
 static char *merge_path(const char *key, char *cl, char *file, bool resolve)
@@ -187,7 +188,7 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 	o->accesslog = cl->accesslog != NULL ? cl->accesslog : file->accesslog;
 	if (o->accesslog != file->accesslog)
 		free(file->accesslog);
-	/* the defaults only when nothing at all is configured (cmogstored, OPERATIONS.md 4) */
+	/* the defaults only when nothing at all is configured (cmogstored; doc/protocol.md, Listeners) */
 	if (o->http == NULL && o->mgmt == NULL && o->httpget == NULL) {
 		o->http = default_addr("0.0.0.0:7500");
 		o->mgmt = default_addr("0.0.0.0:7501");

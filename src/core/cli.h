@@ -1,4 +1,4 @@
-/* cli.h: command line and configuration file(s) merged into struct mog_opts (OPERATIONS.md 1-5, 7). */
+/* cli.h: command line and configuration file merged into struct mog_opts (doc/evmogstored.8). */
 #ifndef MOG_CLI_H
 #define MOG_CLI_H
 
@@ -12,6 +12,7 @@ enum mog_fsync {
 	MOG_FSYNC_NONE			/* cmogstored's behaviour: no syncing */
 };
 
+/* Every string and address here is owned by the struct until mog_cli_destroy(). */
 struct mog_opts {
 	char *docroot;			/* default "/var/mogdata" */
 	char *pidfile;			/* NULL: none */
@@ -33,7 +34,7 @@ struct mog_opts {
 
 /*
  * Parse argv and the configuration file it names into o, applying every rule
- * of OPERATIONS.md 1, 3, 4, 5 and 7 (defaults, precedence, validation).
+ * of doc/evmogstored.8, OPTIONS and CONFIGURATION (defaults, precedence, validation).
  * Prints help/version and exits 0, prints usage and exits 64 for unknown
  * options, and calls mog_die() (exit 1) for invalid values.  Main thread,
  * at startup only.

@@ -7,7 +7,7 @@
 #define DEFAULT_DOCROOT "/var/mogdata"
 #define DEFAULT_MAXCONNS 10000UL
 #define DEFAULT_THREADS 10U
-#define MAX_THREADS 100U		/* the reference pool size limit (OPERATIONS.md 11.2) */
+#define MAX_THREADS 100U		/* the pool size limit of Perl mogstored and cmogstored */
 #define DEFAULT_SLOW_TIMEOUT_S 60U
 #define MAX_SLOW_TIMEOUT_S 86400U
 #define DEFAULT_IO_DEADLINE_S 30U

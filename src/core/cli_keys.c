@@ -30,7 +30,7 @@ invalid(const struct where *w, const char *fmt, ...)
 	mog_log(LOG_WARNING, "config=%s line %u: %s, line ignored", w->file, w->line, msg);
 }
 
-/* "--key" on the command line, "key" in the file, as the messages of OPERATIONS.md 1 want. */
+/* "--key" on the command line, "key" in the file: the messages name the setting as given. */
 static const char *dashes(const struct where *w)
 {
 	return w == NULL ? "--" : "";

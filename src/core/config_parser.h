@@ -1,10 +1,11 @@
-/* config_parser.h: mogstored.conf "key = value" lines (Ragel), OPERATIONS.md 3.1. */
+/* config_parser.h: mogstored.conf "key = value" lines (Ragel; doc/evmogstored.8, CONFIGURATION). */
 #ifndef MOG_CONFIG_PARSER_H
 #define MOG_CONFIG_PARSER_H
 
 #include "../mog.h"
 
-/* Called once per recognised-shape line; key/val are NUL-terminated copies. */
+/* Called once per recognised-shape line; key/val are NUL-terminated copies owned by
+ * the parser, valid during the call only. */
 typedef void (*mog_config_cb)(void *arg, const char *key, const char *val, unsigned lineno);
 
 /*

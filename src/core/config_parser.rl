@@ -65,7 +65,7 @@ int mog_config_parse(const char *buf, size_t len, mog_config_cb cb, void *arg)
 	const char *line = buf, *end = buf + len, *nl;
 	unsigned lineno = 0;
 
-	/* checked first so an invalid file has no partial effect (OPERATIONS.md 3.1) */
+	/* checked first so that an invalid file has no partial effect */
 	if (memchr(buf, '\0', len) != NULL)
 		return -1;
 	while (line < end) {

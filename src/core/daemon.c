@@ -1,4 +1,4 @@
-/* daemon.c: detach from the terminal once listeners are bound (OPERATIONS.md 7). */
+/* daemon.c: detach from the terminal once listeners are bound (--daemonize). */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,11 +1,11 @@
-/* daemon.h: detaching from the terminal (OPERATIONS.md 7).  Main thread only. */
+/* daemon.h: detaching from the terminal (--daemonize).  Main thread only. */
 #ifndef MOG_DAEMON_H
 #define MOG_DAEMON_H
 
 /*
  * Check the daemonize preconditions: config, pidfile and docroot absolute
  * (each NULL-able), PATH set and all-absolute.  Dies with the exact messages
- * of OPERATIONS.md 7 otherwise.
+ * of Perl mogstored and cmogstored otherwise ("PATH environment must be set", ...).
  */
 void mog_daemon_check(const char *config, const char *pidfile, const char *docroot);
 

@@ -18,6 +18,7 @@ struct mog_hist {
 /* Upper bounds (seconds) of the buckets, in ascending order. */
 extern const double mog_hist_bounds[MOG_HIST_BUCKETS];
 
+/* Count one observation in h.  The thread that owns h (the loop, for every metric). */
 void mog_hist_add(struct mog_hist *h, double seconds);
 
 /* The value below which a fraction q (0..1) of observations fall, by bucket

@@ -1,4 +1,4 @@
-/* pidfile.c: create, claim, hand over (upgrade) and remove the pid file (OPERATIONS.md 8, 9.3). */
+/* pidfile.c: create, claim, hand over (upgrade) and remove the pid file (--pidfile). */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>

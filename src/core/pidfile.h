@@ -1,4 +1,4 @@
-/* pidfile.h: the pid file of OPERATIONS.md 8.  Main thread only. */
+/* pidfile.h: the pid file (--pidfile; doc/evmogstored.8, FILES).  Main thread only. */
 #ifndef MOG_PIDFILE_H
 #define MOG_PIDFILE_H
 
@@ -19,7 +19,7 @@ void mog_pidfile_write(void);
 void mog_pidfile_remove(void);
 
 /*
- * SIGUSR2 upgrade, before forking the new binary (OPERATIONS.md 9.3 step 2):
+ * SIGUSR2 upgrade, before forking the new binary (nginx's procedure):
  * write our pid to <pidfile>.oldbin, then remove <pidfile> if it holds our
  * pid or a dead one.  Returns 0 (also without a pid file), or -1, logged,
  * if the upgrade must not go on (.oldbin names a live process, or cannot be
@@ -28,7 +28,7 @@ void mog_pidfile_remove(void);
 int mog_pidfile_to_oldbin(void);
 
 /*
- * The upgrade failed (9.3 step 6): write our pid to <pidfile> again unless a
+ * The upgrade failed (the new binary died): write our pid to <pidfile> again unless a
  * live process owns it, and remove <pidfile>.oldbin.  Safe without a pid file.
  */
 void mog_pidfile_from_oldbin(void);

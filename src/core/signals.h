@@ -1,4 +1,4 @@
-/* signals.h: signal handling on the loop (OPERATIONS.md 6.2).  Main thread, at startup. */
+/* signals.h: signal handling on the loop (doc/evmogstored.8, SIGNALS).  Main thread, at startup. */
 #ifndef MOG_SIGNALS_H
 #define MOG_SIGNALS_H
 

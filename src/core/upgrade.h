@@ -1,4 +1,4 @@
-/* upgrade.h: SIGUSR2 binary upgrade with inherited listeners (OPERATIONS.md 9.3).  Loop thread. */
+/* upgrade.h: SIGUSR2 binary upgrade with inherited listeners (doc/evmogstored.8, SIGNALS). */
 #ifndef MOG_UPGRADE_H
 #define MOG_UPGRADE_H
 

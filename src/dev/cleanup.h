@@ -1,4 +1,4 @@
-/* cleanup.h: temporary files left behind by a crash (OPERATIONS.md 16). */
+/* cleanup.h: temporary files left behind by a crash (doc/protocol.md, Commit). */
 #ifndef MOG_CLEANUP_H
 #define MOG_CLEANUP_H
 

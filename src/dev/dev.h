@@ -1,4 +1,4 @@
-/* dev.h: the registry of devNNN directories, each with its own I/O pool (OPERATIONS.md 10-11). */
+/* dev.h: the registry of devNNN directories, each with its own I/O pool (doc/design.md). */
 #ifndef MOG_DEV_H
 #define MOG_DEV_H
 
@@ -15,15 +15,30 @@ struct mog_dev_metrics {
 	unsigned long long bytes_in, bytes_out;
 };
 
+/*
+ * One device directory.  Created by the loop thread on first sight and never
+ * freed (a pointer to it stays valid for the life of the process); every
+ * field is the loop thread's, except as noted.
+ */
 struct mog_dev {
 	unsigned devid;
-	int dir_fd;			/* the device directory, opened once (symlinks followed) */
+	/*
+	 * The device directory, opened by a scan (symlinks followed) and owned by
+	 * the registry.  Written only by the loop thread (dev.c scan_merge(),
+	 * when the directory was replaced or remounted); the old descriptor is
+	 * closed one scan later, so that a pool thread that read the old value
+	 * can finish with it.  Read by the loop thread (target.c
+	 * mog_target_cached_dir() for the fast path; dev.c and dev_usage.c copy
+	 * it into cleanup and usage jobs) and by pool threads (target.c
+	 * mog_target_open_dir()).  Nobody but the registry closes it.
+	 */
+	int dir_fd;
 	dev_t st_dev;			/* its filesystem */
 	ino_t st_ino;
 	bool present;			/* found by the latest scan */
-	struct mog_dev_pool pool;	/* threads doing this device's blocking I/O */
+	struct mog_dev_pool pool;	/* threads doing this device's blocking I/O (own lock) */
 	char util[8];			/* latest %util figure, "-" if unknown; loop thread */
-	char usage[512];		/* latest usage text (PROTOCOL.md 4.1); loop thread */
+	char usage[512];		/* latest usage text (doc/protocol.md, Usage files); loop thread */
 	size_t usage_len;		/* 0 until generated */
 	time_t usage_time;
 	bool usage_busy;		/* a usage job is out */
@@ -38,7 +53,8 @@ struct mog_dev {
 	struct mog_dev_metrics metrics;	/* loop thread */
 };
 
-/* Canonical docroot path and its open descriptor (read-only after startup). */
+/* Canonical docroot path and its open descriptor: set at startup, then read-only and
+ * never closed; any thread may read them, nobody else closes the descriptor. */
 extern const char *mog_docroot;
 extern int mog_docroot_fd;
 
@@ -49,7 +65,8 @@ extern int mog_docroot_fd;
  */
 void mog_dev_init(const char *docroot, unsigned threads, bool usage);
 
-/* Jobs waiting longer than seconds for their pool are answered with an error (0: never). */
+/* Jobs waiting longer than seconds for their pool are answered with an error (0: never).
+ * Main thread, at startup. */
 void mog_dev_set_deadline(unsigned seconds);
 
 /* Start the rescan/usage timer.  Main thread, once the loop exists. */
@@ -61,7 +78,8 @@ struct mog_dev *mog_dev_get(unsigned devid);
 /* The pool for paths outside any known device.  Any thread (the pointer is constant). */
 struct mog_dev_pool *mog_dev_root_pool(void);
 
-/* Present devices in ascending devid order; *n set to their count.  Loop thread. */
+/* Present devices in ascending devid order; *n set to their count.  The array is the
+ * registry's: valid until the loop next merges a scan, not to be kept.  Loop thread. */
 struct mog_dev **mog_dev_list(size_t *n);
 
 /* Rescan the docroot and refresh every usage file now (as `watch` asks).  Loop thread. */
@@ -76,7 +94,8 @@ void mog_dev_set_threads(unsigned n);
  */
 void mog_dev_account(struct mog_dev *dev, int err);
 
-/* Fence a device when EIO exceeds pct percent of its requests over 5 minutes (0: never). */
+/* Fence a device when EIO exceeds pct percent of its requests over 5 minutes (0: never).
+ * Main thread, at startup. */
 void mog_dev_set_fence(unsigned pct);
 
 /* Stop all pools (waits for queued jobs).  Main thread, after the loop ended. */

@@ -6,6 +6,12 @@
 #include "../mog.h"
 #include "../net/loop.h"	/* struct mog_job */
 
+/*
+ * A device's threads and their queue.  lock guards every field below it but
+ * name (set before the threads start); cond and exited are waited on with
+ * it held.  The status page reads queued, nthreads and busy without the
+ * lock: a racy snapshot of plain counters, for display only.
+ */
 struct mog_dev_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;		/* jobs queued, or the size changed */

@@ -1,4 +1,4 @@
-/* dev_usage.c: each device's usage text, computed and written on its pool, kept for GET /devN/usage. */
+/* dev_usage.c: each device's usage text, written on its pool, kept for GET /devN/usage. */
 #include <config.h>
 #include <errno.h>
 #include <limits.h>

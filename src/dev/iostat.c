@@ -136,7 +136,7 @@ static struct mog_iostat_parser parser;
 static bool stopping;
 
 /* A report line for name applies to every device whose filesystem's mount
- * source starts with /dev/<name> (PROTOCOL.md 5.3). */
+ * source starts with /dev/<name> (doc/protocol.md, watch). */
 static void on_line(void *arg, const char *name, const char *util)
 {
 	size_t ndevs, i;

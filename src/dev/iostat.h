@@ -1,4 +1,4 @@
-/* iostat.h: per-device %util once a second for `watch` (PROTOCOL.md 5). */
+/* iostat.h: per-device %util once a second for `watch` (doc/protocol.md, watch). */
 #ifndef MOG_IOSTAT_H
 #define MOG_IOSTAT_H
 

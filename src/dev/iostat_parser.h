@@ -1,4 +1,4 @@
-/* iostat_parser.h: iostat(1) output split into reports (Ragel), PROTOCOL.md 5.3. */
+/* iostat_parser.h: iostat(1) output split into reports (Ragel; doc/protocol.md, watch). */
 #ifndef MOG_IOSTAT_PARSER_H
 #define MOG_IOSTAT_PARSER_H
 
@@ -20,6 +20,7 @@ struct mog_iostat_parser {
 	bool in_report;		/* matching lines seen since the last report end */
 };
 
+/* Reset p for a new stream.  Any thread, on its own p. */
 void mog_iostat_init(struct mog_iostat_parser *p);
 
 /* Feed bytes in any fragments; calls cb for each complete line.  Any thread, own p. */

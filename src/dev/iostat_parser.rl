@@ -1,10 +1,10 @@
-/* iostat_parser.rl: iostat(1) output → device lines and report ends (PROTOCOL.md 5.3). */
+/* iostat_parser.rl: iostat(1) output → device lines and report ends (doc/protocol.md, watch). */
 #include <config.h>
 #include <string.h>
 #include "../mog.h"
 #include "iostat_parser.h"
 
-/* PROTOCOL.md 5.3: longer fields make the line a non-matching one */
+/* longer fields make the line a non-matching one */
 #define NAME_MAX_LEN 71
 #define UTIL_MAX_LEN 7
 

@@ -1,4 +1,4 @@
-/* target.c: the one resolver of request paths, for HTTP GET/HEAD/PUT/DELETE and sideband commands. */
+/* target.c: the one resolver of request paths, for HTTP and sideband commands alike. */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>

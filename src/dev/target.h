@@ -1,4 +1,4 @@
-/* target.h: a request path -> (device, directory descriptor, path below it), for HTTP and the sideband. */
+/* target.h: a request path -> (device, directory, path below it); HTTP and sideband. */
 #ifndef MOG_TARGET_H
 #define MOG_TARGET_H
 

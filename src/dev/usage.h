@@ -1,4 +1,4 @@
-/* usage.h: the devNNN/usage files read by the tracker's monitor (PROTOCOL.md 4). */
+/* usage.h: the devNNN/usage files read by the tracker's monitor (doc/protocol.md, Usage files). */
 #ifndef MOG_USAGE_H
 #define MOG_USAGE_H
 

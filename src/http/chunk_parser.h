@@ -1,4 +1,5 @@
-/* chunk_parser.h: chunked request bodies and their trailer (Ragel), PROTOCOL.md 2.9.4. */
+/* chunk_parser.h: chunked request bodies and their trailer (Ragel).
+ * doc/protocol.md, Chunked bodies. */
 #ifndef MOG_CHUNK_PARSER_H
 #define MOG_CHUNK_PARSER_H
 
@@ -46,7 +47,7 @@ void mog_chunk_init(struct mog_chunk *c);
 enum mog_chunk_next mog_chunk_parse(struct mog_chunk *c, const char *buf, size_t len,
 				    size_t *used);
 
-/* Account for n data bytes taken by the caller (n <= c->left). */
+/* Account for n data bytes taken by the caller (n <= c->left).  Any thread, on its own c. */
 void mog_chunk_data(struct mog_chunk *c, size_t n);
 
 #endif /* MOG_CHUNK_PARSER_H */

@@ -1,4 +1,5 @@
-/* chunk_parser.rl: chunked request bodies and their trailer section (PROTOCOL.md 2.9.4). */
+/* chunk_parser.rl: chunked request bodies and their trailer section.
+ * doc/protocol.md, Chunked bodies. */
 #include <config.h>
 #include <assert.h>
 #include <stdint.h>
@@ -26,7 +27,7 @@ static int b64_digit(int c)
 	return -1;
 }
 
-/* exactly 22 base64 digits and "==" (PROTOCOL.md 2.9.4) */
+/* exactly 22 base64 digits and "==" (doc/protocol.md, Content-MD5) */
 static bool md5_decode(const char *s, size_t len, unsigned char md5[16])
 {
 	unsigned acc = 0, bits = 0;

@@ -78,7 +78,7 @@ int mog_http_send_wbuf(struct mog_http *h, bool more)
 	return mog_conn_send(h->conn, h->wbuf, h->wlen, &h->woff, more ? MSG_MORE : 0);
 }
 
-/* Whether the response to this request may keep the connection (PROTOCOL.md 2.4). */
+/* Whether the response to this request may keep the connection (doc/protocol.md, Connections). */
 static bool keep_alive(struct mog_http *h, bool keep)
 {
 	if (!keep || !h->req.persistent || h->req.chunked_and_length)
@@ -218,7 +218,7 @@ static enum mog_next dispatch(struct mog_http *h)
 		mog_http_delete(h);
 		break;
 	case MOG_HTTP_MKCOL:
-		/* 400 is load-bearing: the tracker then stops sending MKCOL (PROTOCOL.md 2.11) */
+		/* 400 is load-bearing: the tracker then stops sending MKCOL (doc/protocol.md, MKCOL) */
 		if (h->get_only)
 			return respond(h, 405, true);
 		return respond(h, mog_path_has_dotdot(h->path, h->path_len) ? 403 : 400, true);

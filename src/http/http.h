@@ -1,4 +1,4 @@
-/* http.h: the HTTP side of a connection (PROTOCOL.md 2). */
+/* http.h: the HTTP side of a connection (doc/protocol.md, HTTP). */
 #ifndef MOG_HTTP_H
 #define MOG_HTTP_H
 

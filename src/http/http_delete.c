@@ -1,4 +1,4 @@
-/* http_delete.c: DELETE of one file (PROTOCOL.md 2.10); directories are never removed. */
+/* http_delete.c: DELETE of one file (doc/protocol.md, DELETE); directories are never removed. */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>

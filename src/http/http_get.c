@@ -17,7 +17,7 @@
 /* bytes sent per pool turn, so one huge GET does not hold a thread for long */
 #define SEND_SLICE (4 * 1024 * 1024)
 
-/* Status for a range request on a body of size bytes (PROTOCOL.md 2.8). */
+/* Status for a range request on a body of size bytes (doc/protocol.md, Range). */
 static int resolve_range(const struct mog_http_req *req, off_t size, off_t *first, off_t *last)
 {
 	*first = 0;
@@ -262,7 +262,7 @@ void mog_http_get(struct mog_http *h)
 		return;
 	}
 	if (h->path_len == 1) {
-		/* "/" is an empty 200 for mogadm check (PROTOCOL.md 2.7) */
+		/* "/" is an empty 200 for mogadm check (doc/protocol.md, GET and HEAD) */
 		head_for(h, 0, 0);
 		h->state = HTTP_SEND;
 		return;

@@ -27,6 +27,13 @@ enum http_result {
 	HTTP_RES_DROP		/* close without a response (PUT body cut short) */
 };
 
+/*
+ * One HTTP request, hung off conn->req (created per request, freed when it
+ * ends, so idle connections hold none).  It belongs to whoever owns the
+ * connection: the loop thread, or the pool thread running job.  It owns fd,
+ * dir_fd, the temp file and obuf; mog_http_put_release() and http_release()
+ * give them back.
+ */
 struct mog_http {
 	struct mog_job job;
 	struct mog_conn *conn;
@@ -97,7 +104,8 @@ enum mog_http_op {
  */
 int mog_http_status_of(struct mog_http *h, enum mog_http_op op, int err);
 
-/* http_resp.c: response heads (PROTOCOL.md 2.5); return their length */
+/* http_resp.c: response heads (doc/protocol.md, Responses) into buf (cap bytes); return
+ * their length.  Any thread. */
 const char *mog_http_reason(int status);
 size_t mog_http_resp_status(char *buf, size_t cap, int status, bool keep);
 size_t mog_http_resp_file(char *buf, size_t cap, int status, time_t mtime, off_t first,

@@ -1,4 +1,4 @@
-/* http_parser.h: the HTTP/1.x request head (Ragel), PROTOCOL.md 2.1-2.3, 2.8, 2.9.5. */
+/* http_parser.h: the HTTP/1.x request head (Ragel; doc/protocol.md, HTTP). */
 #ifndef MOG_HTTP_PARSER_H
 #define MOG_HTTP_PARSER_H
 

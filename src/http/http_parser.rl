@@ -1,4 +1,4 @@
-/* http_parser.rl: the HTTP/1.x request head → struct mog_http_req (PROTOCOL.md 2.1-2.4). */
+/* http_parser.rl: the HTTP/1.x request head → struct mog_http_req (doc/protocol.md, HTTP). */
 #include <config.h>
 #include <assert.h>
 #include <stdint.h>
@@ -188,7 +188,7 @@ static int b64_digit(int c)
 	return -1;
 }
 
-/* exactly 22 base64 digits and "==" (PROTOCOL.md 2.2) */
+/* exactly 22 base64 digits and "==" (doc/protocol.md, Content-MD5) */
 static bool md5_decode(struct val v, unsigned char md5[16])
 {
 	unsigned acc = 0, bits = 0;
@@ -255,7 +255,7 @@ static int range(struct mog_http_req *req, struct val v)
 	return 0;
 }
 
-/* "bytes" 1*SP first "-" last "/" ("*" | complete-length), PROTOCOL.md 2.9.5 */
+/* "bytes" 1*SP first "-" last "/" ("*" | complete-length): doc/protocol.md, Content-Range */
 static int content_range(struct mog_http_req *req, struct val v)
 {
 	const char *unit = "bytes";
@@ -400,7 +400,7 @@ void mog_http_req_init(struct mog_http_req *req)
 	%% write init;
 }
 
-/* PROTOCOL.md 2.4 and the framing rules of 2.9.3 */
+/* doc/protocol.md, Connections and Body framing */
 static void head_done(struct mog_http_req *req)
 {
 	req->persistent = req->version_minor == 1;

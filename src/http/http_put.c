@@ -48,7 +48,7 @@ void mog_http_put_release(struct mog_http *h)
 	}
 }
 
-/* A PUT error: the body was not read, so the connection closes (PROTOCOL.md 2.4). */
+/* A PUT error: the body was not read, so the connection closes (doc/protocol.md, PUT errors). */
 static void fail(struct mog_http *h, int status)
 {
 	mog_http_put_release(h);

@@ -1,4 +1,4 @@
-/* http_resp.c: response heads, byte for byte as PROTOCOL.md 2.5 lists them. */
+/* http_resp.c: response heads, byte for byte as doc/protocol.md (Responses) shows them. */
 #include <config.h>
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* mgmt.h: the sideband ("mgmt") line protocol, PROTOCOL.md 3 and 5. */
+/* mgmt.h: the sideband ("mgmt") line protocol (doc/protocol.md, Sideband and watch). */
 #ifndef MOG_MGMT_H
 #define MOG_MGMT_H
 

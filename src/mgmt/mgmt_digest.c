@@ -1,4 +1,4 @@
-/* mgmt_digest.c: sideband size and MD5/SHA-1 on the device pools; one fsck digest per filesystem. */
+/* mgmt_digest.c: sideband size and MD5/SHA-1 on the device pools; one fsck per filesystem. */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #define DIGEST_SLICE (8 * 1024 * 1024)	/* read per pool turn: no file monopolises a thread */
 #define DIGEST_BUF (256 * 1024)
 
-/* one FIFO per filesystem: at most one fsck digest reads at a time (PROTOCOL.md 3.3) */
+/* one FIFO per filesystem: one fsck digest reads at a time (doc/protocol.md, MD5 and SHA-1) */
 struct fsck_queue {
 	dev_t st_dev;
 	bool busy;

@@ -17,6 +17,13 @@ enum mgmt_state {
 
 enum digest_phase { PHASE_OPEN, PHASE_READ, PHASE_REPLY };
 
+/*
+ * One sideband command (or a watch subscription), hung off conn->req and
+ * freed when the connection is idle again.  It belongs to whoever owns the
+ * connection: the loop thread, or the pool thread running job.  It owns fd
+ * and out; mgmt_release() gives them back.  The watcher list and the fsck
+ * queues that link it are the loop thread's.
+ */
 struct mog_mgmt {
 	struct mog_job job;
 	struct mog_conn *conn;

@@ -1,4 +1,4 @@
-/* mgmt_parser.h: one sideband line (Ragel), PROTOCOL.md 3. */
+/* mgmt_parser.h: one sideband line (Ragel; doc/protocol.md, Sideband). */
 #ifndef MOG_MGMT_PARSER_H
 #define MOG_MGMT_PARSER_H
 

@@ -1,4 +1,4 @@
-/* mgmt_parser.rl: one sideband request line → struct mog_mgmt_req (PROTOCOL.md 3). */
+/* mgmt_parser.rl: one sideband request line → struct mog_mgmt_req (doc/protocol.md, Sideband). */
 #include <config.h>
 #include <assert.h>
 #include <limits.h>
@@ -36,7 +36,7 @@
 	eol = '\r'? '\n';
 	blanks = [ \t]*;
 
-	# PROTOCOL.md 3.2; ".." and the length are checked in C afterwards
+	# doc/protocol.md, Sideband paths; ".." and the length are checked in C afterwards
 	path = ('/' [A-Za-z0-9/.\-]*) >path_start %path_end;
 
 	# trackers send "fsck"; only that exact word limits concurrency

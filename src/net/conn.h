@@ -26,11 +26,17 @@ struct mog_conn_ops {
 	enum mog_next (*timeout)(struct mog_conn *conn);
 };
 
-/* Kept small: tens of thousands of idle keep-alive connections hold only this. */
+/*
+ * Kept small: tens of thousands of idle keep-alive connections hold only this.
+ * Owned by the loop thread, except while job_out is set: then the pool thread
+ * running the connection's job owns it (rbuf and req included) until the
+ * job's done() runs on the loop.  The connection owns io.fd, rbuf and req.
+ */
 struct mog_conn {
 	ev_io io;			/* io.fd is the socket (non-blocking) */
 	const struct mog_conn_ops *ops;
-	void *req;			/* protocol state of the request in progress, or NULL */
+	void *req;			/* protocol state of the request in progress, or NULL;
+					 * freed with free() by mog_conn_free() after release() */
 	char *rbuf;			/* unparsed input; NULL while there is none */
 	uint32_t rlen, rcap;		/* bytes in rbuf, and its size (at most ~70 KiB) */
 	struct mog_conn *prev, *next;	/* every open connection (for shutdown) */
@@ -83,7 +89,7 @@ void mog_conn_shutdown(void);
 
 /*
  * Out of descriptors: shut down HTTP connections idle (no request, nothing
- * moved) for more than idle_s seconds (OPERATIONS.md 13).  Management
+ * moved) for more than idle_s seconds (doc/protocol.md, Timeouts and overload).  Management
  * connections are never expired.  Returns how many were closed.  Loop thread.
  */
 size_t mog_conn_expire_idle(double idle_s);

@@ -209,7 +209,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 				ev_timer_set(&l->retry, 0.25, 0.);
 				ev_timer_start(loop, &l->retry);
 			}
-			/* at most once a second (OPERATIONS.md 13): the retry runs 4 times */
+			/* at most once a second, though the retry runs 4 times a second */
 			if (ev_now(loop) - last_accept_log >= 1.0) {
 				last_accept_log = ev_now(loop);
 				mog_log(LOG_ERR, "accept on %s: %s", l->text, strerror(err));

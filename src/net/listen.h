@@ -7,7 +7,7 @@
 
 /*
  * Collect inherited listening sockets from CMOGSTORED_FD and (when LISTEN_PID
- * is our pid) LISTEN_FDS, OPERATIONS.md 9.1-9.2.  Dies on a malformed list, a
+ * is our pid) LISTEN_FDS (doc/evmogstored.8, ENVIRONMENT).  Dies on a malformed list, a
  * descriptor that is not a socket, or two bound to one address.  Unsets the
  * socket-activation variables.  Returns true if any socket was inherited.
  * Main thread, at startup, before mog_listen_add().
@@ -20,7 +20,8 @@ void mog_listen_close_unused(void);
 /*
  * The listening descriptors, management first, then HTTP, then get-only,
  * comma-separated, for CMOGSTORED_FD in an upgrade; with close-on-exec
- * cleared when for_exec.  Returns a malloc'd string.  Any thread that owns them.
+ * cleared when for_exec.  Returns a malloc'd string that the caller frees.
+ * Main or loop thread (the listeners are theirs).
  */
 char *mog_listen_fd_list(bool for_exec);
 

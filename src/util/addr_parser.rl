@@ -1,4 +1,4 @@
-/* addr_parser.rl: listen addresses of PROTOCOL.md 1, numeric only (names never resolve). */
+/* addr_parser.rl: listen addresses (doc/protocol.md, Listeners), numeric only. */
 #include <config.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>

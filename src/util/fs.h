@@ -14,7 +14,8 @@ extern mode_t mog_umask;
  * (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or an O_NOFOLLOW walk on
  * kernels without openat2).  flags as for open(2), O_CREAT allowed for the
  * last component.  A symlink anywhere fails with ELOOP.  Returns a new fd
- * (O_CLOEXEC) or -1 with errno set.
+ * (O_CLOEXEC) that the caller owns, or -1 with errno set.  dir_fd stays the
+ * caller's.
  */
 int mog_fs_open_beneath(int dir_fd, const char *rel, int flags, mode_t mode);
 
@@ -22,7 +23,8 @@ int mog_fs_open_beneath(int dir_fd, const char *rel, int flags, mode_t mode);
  * As mog_fs_open_beneath(), but only if every dentry and inode on the way is
  * already in memory (openat2 RESOLVE_CACHED): it never waits on a disk, so
  * the loop thread may call it.  Fails with EAGAIN when the lookup would need
- * I/O, and with ENOSYS when the kernel cannot do this at all.
+ * I/O, and with ENOSYS when the kernel cannot do this at all.  The returned fd
+ * is the caller's.
  */
 int mog_fs_open_cached(int dir_fd, const char *rel, int flags);
 
@@ -30,7 +32,8 @@ int mog_fs_open_cached(int dir_fd, const char *rel, int flags);
  * Open the directory that will hold rel's last component, creating missing
  * directories (mode 0777 & ~umask) only after an open fails with ENOENT.
  * Stores the offset of the last component in *base_off.  Same confinement
- * as mog_fs_open_beneath().  Returns a directory fd or -1 with errno.
+ * as mog_fs_open_beneath().  Returns a new directory fd that the caller
+ * owns (never dir_fd itself), or -1 with errno.
  */
 int mog_fs_open_parent(int dir_fd, const char *rel, size_t *base_off);
 

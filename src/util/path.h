@@ -1,4 +1,5 @@
-/* path.h: request path rules (PROTOCOL.md 2.1, 2.6, 3.2).  Pure functions, any thread. */
+/* path.h: request path rules (doc/protocol.md, Request targets, PUT paths, Sideband paths).
+ * Pure functions, any thread. */
 #ifndef MOG_PATH_H
 #define MOG_PATH_H
 
