@@ -19,8 +19,10 @@
 #include "core/proctitle.h"
 #include "core/signals.h"
 #include "core/upgrade.h"
+#include "core/workers.h"
 #include "dev/dev.h"
 #include "dev/iostat.h"
+#include "dev/usage.h"
 #include "http/http.h"
 #include "mgmt/mgmt.h"
 #include "net/conn.h"
@@ -31,6 +33,7 @@
 
 static struct mog_opts opts;
 static ev_timer shutdown_timer;
+static int worker_idx = -1;	/* --worker-processes: this worker's index */
 
 /* Raise the soft descriptor limit to maxconns (--maxconns); never fatal. */
 static void raise_nofile(unsigned long want)
@@ -82,7 +85,9 @@ static void on_shutdown_timer(struct ev_loop *loop, ev_timer *w, int revents)
 /* Sideband `shutdown`: start shutting down on the next loop turn, not inside the caller. */
 static void request_shutdown(void)
 {
-	ev_timer_start(mog_loop, &shutdown_timer);
+	/* a worker's sideband stops the whole tree: the master sends us SIGQUIT */
+	if (!mog_workers_stop_all())
+		ev_timer_start(mog_loop, &shutdown_timer);
 }
 
 /* SIGUSR2: re-execute with our listeners inherited. */
@@ -126,6 +131,42 @@ static void start_services(void)
 	ev_timer_init(&shutdown_timer, on_shutdown_timer, 0., 0.);
 }
 
+/* QUIT/TERM/INT (and the ignored ones) wait until their watchers exist: the kernel accepts
+ * connections as soon as we listen, and a harness may signal right then */
+static void block_signals(sigset_t *quits)
+{
+	static const int sigs[] = { SIGQUIT, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH };
+	size_t i;
+
+	sigemptyset(quits);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(quits, sigs[i]);
+	sigprocmask(SIG_BLOCK, quits, NULL);
+}
+
+static void ready(void)
+{
+	char state[64];
+
+	snprintf(state, sizeof(state), "READY=1\nMAINPID=%ld", (long)getpid());
+	mog_notify(state);
+}
+
+/* --worker-processes: the master is ready once the listeners are bound; it returns -1 when
+ * the tree has stopped, a worker returns its index and goes on starting up */
+static int run_workers(bool inherited, char **argv, const sigset_t *quits)
+{
+	static const struct mog_workers_ops ops = { mog_listen_close_all, upgrade };
+	int idx;
+
+	if (opts.daemonize && !inherited)
+		mog_daemon_ready();
+	ready();
+	idx = mog_workers_run(opts.workers, argv, quits, &ops);
+	mog_usage_writer = idx == 0;	/* usage files have one writer */
+	return idx;
+}
+
 int main(int argc, char **argv)
 {
 	bool inherited;
@@ -145,17 +186,7 @@ int main(int argc, char **argv)
 			mog_die("docroot=%s failed to resolve", opts.docroot);
 		free(real);
 	}
-	/* QUIT/TERM/INT (and the ignored ones) wait until their watchers exist: the kernel accepts
-	 * connections as soon as we listen, and a harness may signal right then */
-	sigemptyset(&quits);
-	sigaddset(&quits, SIGQUIT);
-	sigaddset(&quits, SIGTERM);
-	sigaddset(&quits, SIGINT);
-	sigaddset(&quits, SIGHUP);
-	sigaddset(&quits, SIGUSR1);
-	sigaddset(&quits, SIGUSR2);
-	sigaddset(&quits, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &quits, NULL);
+	block_signals(&quits);
 
 	inherited = listen_all();
 	if (opts.pidfile)
@@ -166,6 +197,10 @@ int main(int argc, char **argv)
 	mog_pidfile_write();
 	atexit(mog_pidfile_remove);	/* also after a fatal error from here on */
 	raise_nofile(opts.maxconns);
+	if (opts.workers > 0 && (worker_idx = run_workers(inherited, argv, &quits)) < 0) {
+		mog_cli_destroy(&opts);
+		return 0;
+	}
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
 	mog_loop_init();
@@ -174,17 +209,15 @@ int main(int argc, char **argv)
 		mog_accesslog_open(opts.accesslog);
 	start_services();
 	mog_upgrade_init(mog_loop, argv);
-	mog_signals_init(mog_loop, begin_shutdown, upgrade,
+	/* workers ignore SIGUSR2: the master upgrades */
+	mog_signals_init(mog_loop, begin_shutdown, worker_idx < 0 ? upgrade : NULL,
 			 opts.accesslog ? mog_accesslog_reopen : NULL);
 	sigprocmask(SIG_UNBLOCK, &quits, NULL);
 	mog_listen_start();
-	if (opts.daemonize && !inherited)
-		mog_daemon_ready();
-	{
-		char state[64];
-
-		snprintf(state, sizeof(state), "READY=1\nMAINPID=%ld", (long)getpid());
-		mog_notify(state);
+	if (worker_idx < 0) {
+		if (opts.daemonize && !inherited)
+			mog_daemon_ready();
+		ready();
 	}
 
 	ev_run(mog_loop, 0);

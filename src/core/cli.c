@@ -88,7 +88,7 @@ void mog_cli_usage(FILE *out)
 "                            over PCT%% of its requests in 5 minutes fail with\n"
 "                            EIO; 0: never (default 10)\n"
 "      --multi               rejected: run one %s per docroot\n"
-"      --worker-processes=N  rejected unless 0: one process uses all CPUs\n"
+"      --worker-processes=N  a master and N worker processes (default 0: none)\n"
 "  -V, --version             print the version and exit\n"
 "  -?, --help, --usage       print this help and exit\n",
 		mog_progname, DEFAULT_MAXCONNS, MAX_THREADS, DEFAULT_THREADS,
@@ -219,6 +219,7 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 	o->io_deadline_s = cl->io_deadline_s >= 0 ? (unsigned)cl->io_deadline_s
 			 : file->io_deadline_s >= 0 ? (unsigned)file->io_deadline_s
 			 : DEFAULT_IO_DEADLINE_S;
+	o->workers = (unsigned)(cl->workers >= 0 ? cl->workers : file->workers >= 0 ? file->workers : 0);
 	o->fence_pct = cl->fence_pct >= 0 ? (unsigned)cl->fence_pct
 		     : file->fence_pct >= 0 ? (unsigned)file->fence_pct : 10;
 }
@@ -230,13 +231,13 @@ static void source_init(struct source *s)
 	s->fsync = -1;
 	s->io_deadline_s = -1;
 	s->fence_pct = -1;
+	s->workers = -1;
 }
 
 void mog_cli_parse(struct mog_opts *o, int argc, char **argv)
 {
 	struct source cl, file;
 	unsigned nconfig = 0;
-	unsigned long n = 0;
 	bool multi = false;
 	int c, idx;
 
@@ -265,13 +266,6 @@ void mog_cli_parse(struct mog_opts *o, int argc, char **argv)
 			exit(0);
 		case OPT_MULTI:
 			multi = true;
-			break;
-		case OPT_WORKERS:
-			mog_cli_parse_number("worker-processes", optarg, UINT_MAX, &n, NULL);
-			/* 0 is the reference default: "no workers", which is what we do */
-			if (n > 0)
-				mog_die("--worker-processes is not supported: "
-					"%s uses all CPUs from one process", mog_progname);
 			break;
 		case OPT_IOSTAT:
 		case OPT_NOIOSTAT:

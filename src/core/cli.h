@@ -29,6 +29,7 @@ struct mog_opts {
 	unsigned slow_timeout_s;	/* slow client: 408 / drop after this long, default 60 */
 	unsigned fence_pct;		/* EIO share that marks a device failing; 0 = never */
 	unsigned io_deadline_s;		/* queued longer for a device: 503; 0 = never; default 30 */
+	unsigned workers;		/* --worker-processes: 0 (default) for one process */
 	char *config;			/* --config path, NULL if none */
 };
 

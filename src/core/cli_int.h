@@ -28,6 +28,7 @@ struct source {
 	unsigned slow_timeout_s;	/* 0: not given (command line only) */
 	long io_deadline_s;		/* -1: not given; 0: off */
 	long fence_pct;			/* -1: not given; 0: off */
+	long workers;			/* -1: not given */
 };
 
 /* Where a value came from: NULL for the command line. */

@@ -204,6 +204,9 @@ void mog_cli_set_key(struct source *s, const char *key, const char *val, const s
 			invalid(w, "failed to parse %s%s=%s (must be 0..100)", dashes(w), key, val);
 		else
 			s->fence_pct = (long)n;
+	} else if (strcmp(key, "worker-processes") == 0 || strcmp(key, "worker_processes") == 0) {
+		if (mog_cli_parse_number(key, val, UINT_MAX, &n, w))
+			s->workers = (long)n;
 	} else if (strcmp(key, "daemonize") == 0 && w != NULL) {
 		/* bare "daemonize" (cmogstored) arrives as "", "daemonize = 1" as Perl has it */
 		s->daemonize = *val == '\0' || !is_false(val);

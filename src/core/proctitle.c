@@ -10,6 +10,8 @@
 extern char **environ;
 static char *area;		/* argv[0] as the kernel placed it */
 static size_t area_len;		/* contiguous argv+environ strings from there */
+static size_t argv_len;		/* the argv part of it */
+static char role[256];		/* ": master ...", ": worker[N]" or "" */
 
 void mog_proctitle_init(int argc, char **argv)
 {
@@ -24,6 +26,7 @@ void mog_proctitle_init(int argc, char **argv)
 	/* the kernel lays argv then environ strings out back to back; stop at any gap */
 	for (i = 1; i < argc && argv[i] == end; i++)
 		end += strlen(end) + 1;
+	argv_len = (size_t)(end - area);
 	while (environ[n])
 		n++;
 	for (i = 0; (size_t)i < n && environ[i] == end; i++)
@@ -45,25 +48,38 @@ static const char *skip_separators(const char *s)
 	return s;
 }
 
+void mog_proctitle_role(const char *r)
+{
+	snprintf(role, sizeof(role), "%s", r);
+	mog_proctitle_set("");
+}
+
 void mog_proctitle_set(const char *suffix)
 {
-	size_t plen = strlen(mog_progname), slen = strlen(suffix), len;
-	const char *tail = skip_separators(suffix);
-	char comm[16];
+	char full[512], comm[16];
+	const char *tail;
+	size_t len, room;
 
-	/* comm holds 15 bytes: keep the end of the suffix, which says the state */
-	len = strlen(tail);
-	if (len > sizeof(comm) - 1)
-		tail = skip_separators(tail + len - (sizeof(comm) - 1));
-	snprintf(comm, sizeof(comm), "%s", tail);
-	prctl(PR_SET_NAME, comm);
-	if (area == NULL || area_len < 2)
+	snprintf(full, sizeof(full), "%s%s%s", mog_progname, role, suffix);
+	/* comm (pgrep, pidof) keeps the program name except to show a state, in
+	 * 15 bytes: the end of the suffix */
+	if (*suffix) {
+		tail = skip_separators(suffix);
+		len = strlen(tail);
+		if (len > sizeof(comm) - 1)
+			tail = skip_separators(tail + len - (sizeof(comm) - 1));
+		snprintf(comm, sizeof(comm), "%s", tail);
+		prctl(PR_SET_NAME, comm);
+	}
+	if (area == NULL || argv_len < 2)
 		return;
-	/* ends with at least one NUL, so /proc/<pid>/cmdline stops inside our area */
-	memset(area, 0, area_len);
-	len = plen < area_len - 1 ? plen : area_len - 1;
-	memcpy(area, mog_progname, len);
-	if (slen > area_len - 1 - len)
-		slen = area_len - 1 - len;
-	memcpy(area + len, suffix, slen);
+	/* a role alone stays within argv, so /proc/<pid>/environ stays readable; a state
+	 * ("shutting down") must show even after a short argv[0]: it may use environ's area */
+	room = *suffix ? area_len : argv_len;
+	len = strlen(full);
+	if (len > room - 1)
+		len = room - 1;
+	/* NUL to the end of argv at least, so /proc/<pid>/cmdline stops inside our title */
+	memset(area, 0, len + 1 > argv_len ? len + 1 : argv_len);
+	memcpy(area, full, len);
 }

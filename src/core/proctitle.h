@@ -11,9 +11,17 @@
 void mog_proctitle_init(int argc, char **argv);
 
 /*
- * Show "<progname><suffix>" in ps and /proc/<pid>/cmdline, truncated to the
- * area the kernel gave us (argv plus environ, at least strlen(argv[0])), and
- * as the thread name (15 bytes, "ps -o comm").  Any thread; not reentrant.
+ * Name this process's role in every later title (": master <args>",
+ * ": worker[0]"; "" by default) and show "<progname><role>" now.  Main thread.
+ */
+void mog_proctitle_role(const char *role);
+
+/*
+ * Show "<progname><role><suffix>" in ps and /proc/<pid>/cmdline, and unless
+ * suffix is "", as the thread name (15 bytes, "ps -o comm").  Truncated to
+ * the argv area when suffix is "" (environ stays readable), else to the argv
+ * and environ area, so a state shows whatever the length of argv[0].
+ * Any thread; not reentrant.
  */
 void mog_proctitle_set(const char *suffix);
 

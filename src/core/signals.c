@@ -58,3 +58,24 @@ void mog_signals_init(struct ev_loop *loop, void (*on_quit_fn)(void), void (*on_
 	ev_signal_start(loop, &usr2_w);
 	ev_unref(loop);
 }
+
+void mog_signals_stop(struct ev_loop *loop)
+{
+	size_t i;
+
+	/* each was unref'd when started: ref again before stopping, as libev asks */
+	for (i = 0; i < 3; i++) {
+		if (ev_is_active(&quit_w[i])) {
+			ev_ref(loop);
+			ev_signal_stop(loop, &quit_w[i]);
+		}
+	}
+	if (ev_is_active(&hup_w)) {
+		ev_ref(loop);
+		ev_signal_stop(loop, &hup_w);
+	}
+	if (ev_is_active(&usr2_w)) {
+		ev_ref(loop);
+		ev_signal_stop(loop, &usr2_w);
+	}
+}

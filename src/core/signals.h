@@ -13,4 +13,10 @@
 void mog_signals_init(struct ev_loop *loop, void (*on_quit)(void), void (*on_upgrade)(void),
 		      void (*on_hup)(void));
 
+/*
+ * Stop every watcher mog_signals_init() started on loop (a forked worker
+ * leaves its master's loop this way).  Thread that runs loop.
+ */
+void mog_signals_stop(struct ev_loop *loop);
+
 #endif /* MOG_SIGNALS_H */

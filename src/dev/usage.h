@@ -20,6 +20,13 @@ ssize_t mog_usage_format(int dir_fd, dev_t st_dev, const char *disk, time_t now,
 			 char *out);
 
 /*
+ * False in every worker process but the first (--worker-processes): the usage
+ * files then have one writer, and mog_usage_write() only returns 0.  Set
+ * before the devices start.
+ */
+extern bool mog_usage_writer;
+
+/*
  * Replace dir_fd's "usage" file atomically (usage.<hexpid>, then rename).
  * Returns 0, or -1 with errno (the old file stays, the temp file is removed).
  * Pool thread.

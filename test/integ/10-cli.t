@@ -254,10 +254,7 @@ for my $h ('--help', '-?', '--usage') {
 	is($rc, 1, '--multi: exit 1');
 	like($err, qr/--multi is not supported/, '--multi: clear message');
 
-	($rc, $out, $err) = TestDaemon::run_cli(['--worker-processes=2', "--docroot=$root"]);
-	is($rc, 1, '--worker-processes=2: exit 1');
-	like($err, qr/--worker-processes is not supported/, '--worker-processes: clear message');
-
+	# --worker-processes=N itself: 65-workers.t
 	($rc, $out, $err) = TestDaemon::run_cli(['--worker-processes=4294967296']);
 	is($rc, 1, '--worker-processes > UINT_MAX: exit 1');
 	like($err, qr/failed to parse --worker-processes=4294967296/, '> UINT_MAX: message');

@@ -16,6 +16,8 @@ use POSIX qw(WNOHANG _exit);
 use Time::HiRes qw(time sleep);
 use TestDaemon;
 
+# 66-upgrade-workers.t runs this file again with a master and workers (CONFORMANCE S260)
+my $WORKERS = $ENV{UPGRADE_WORKERS} // 0;
 my $bin = realpath(TestDaemon::binary()) // die 'no binary';
 my $name = basename($bin);
 my $PATH = dirname($bin) . ':/usr/bin:/bin';
@@ -42,6 +44,26 @@ sub signal {
 	my ($sig, $pid) = @_;
 	return 0 unless $pid && $pid > 1 && $pid != $$;
 	return kill $sig, $pid;
+}
+
+# The process and, with --worker-processes, its workers (children other than iostat).
+sub family {
+	my ($pid) = @_;
+	my @f = ($pid);
+	return @f unless $WORKERS && $pid;
+	for my $stat (glob '/proc/[0-9]*/stat') {
+		my $c = TestDaemon::slurp($stat) // next;
+		my ($me, $rest) = $c =~ /^(\d+) \(.*\) (.*)/s or next;
+		my $ppid = (split ' ', $rest)[1];
+		push @f, $me if $ppid == $pid && $c =~ /^\d+ \(evmogstored\)/;
+	}
+	return @f;
+}
+
+# Stop or continue the whole serving process (a master and its workers).
+sub pause_all {
+	my ($sig, $pid) = @_;
+	signal($sig, $_) for family($pid);
 }
 
 sub pid_in {
@@ -118,7 +140,8 @@ sub launch {
 			# no core files from the SIGABRT of S259; argv[0] is the bare name
 			exec { '/bin/sh' } 'sh', '-c', 'ulimit -c 0; exec "$0" "$@"', $name,
 				'--daemonize', "--pidfile=$pidfile", "--docroot=$root",
-				"--httplisten=127.0.0.1:$h", "--mgmtlisten=127.0.0.1:$m"
+				"--httplisten=127.0.0.1:$h", "--mgmtlisten=127.0.0.1:$m",
+				$WORKERS ? ("--worker-processes=$WORKERS") : ()
 				or die "exec: $!";
 		};
 		print STDERR $@;
@@ -174,22 +197,28 @@ sub upgraded {
 	ok(TestDaemon::running($old), 'S258 the old process still runs');
 	ok(TestDaemon::running($new), 'S258 the new process runs');
 	if ($new) {
-		my $cmd = TestDaemon::slurp("/proc/$new/cmdline") // '';
-		like($cmd, qr/\A\Q$name\E\0/, 'S258 the new process runs the program found on PATH (argv[0] kept)');
+		# a master shows its role in front of its arguments, once it has forked its workers
+		my $want = $WORKERS ? qr/\A\Q$name\E: master --daemonize/ : qr/\A\Q$name\E\0/;
+		my $cmd = '';
+		TestDaemon::poll_until(sub {
+			$cmd = TestDaemon::slurp("/proc/$new/cmdline") // '';
+			$cmd =~ $want;
+		});
+		like($cmd, $want, 'S258 the new process runs the program found on PATH (argv[0] kept)');
 		my $env = TestDaemon::slurp("/proc/$new/environ") // '';
 		like($env, qr/(?:\A|\0)CMOGSTORED_FD=\d+,\d+\0/, 'S258 the new process got CMOGSTORED_FD=<mgmt>,<http>');
 		my $ppid = (split ' ', ((TestDaemon::slurp("/proc/$new/stat") // '') =~ /\) (.*)/s)[0] // '')[1];
 		is($ppid, $old, 'S258 the new process is the old one\'s child (not daemonized again)');
 	}
 	# both serve: stop one, the other answers on the shared sockets
-	signal('STOP', $new);
+	pause_all('STOP', $new);
 	ok(get_ok($h), 'S258 old process serves HTTP (new one stopped)');
 	ok(mgmt_ok($m), 'S258 old process serves the sideband (new one stopped)');
-	signal('CONT', $new);
-	signal('STOP', $old);
+	pause_all('CONT', $new);
+	pause_all('STOP', $old);
 	ok(get_ok($h), 'S258 new process serves HTTP (old one stopped)');
 	ok(mgmt_ok($m), 'S258 new process serves the sideband (old one stopped)');
-	signal('CONT', $old);
+	pause_all('CONT', $old);
 
 	signal('QUIT', $old);
 	ok(TestDaemon::poll_until(sub { !TestDaemon::running($old) }, TestDaemon::slow(10)), 'S258 SIGQUIT to the old process: it exits');
@@ -250,8 +279,9 @@ sub fd_count {
 # The root of the load test below, made deterministic: connections the old process has
 # accepted whose complete request is already waiting in the socket when SIGQUIT arrives are
 # answered (graceful shutdown: a request in progress finishes).  Dropping them loses requests
-# during an upgrade that the new process would otherwise have served.
-{
+# during an upgrade that the new process would otherwise have served.  One process only: it
+# counts the descriptors of the process that accepts.
+unless ($WORKERS) {
 	my $F = "$tmp/race.pid";
 	my ($h, $m) = (TestDaemon::free_port(), TestDaemon::free_port());
 	my ($rc, $old) = launch($F, $h, $m);
