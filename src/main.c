@@ -21,6 +21,7 @@
 #include "core/upgrade.h"
 #include "core/workers.h"
 #include "dev/dev.h"
+#include "dev/devdir.h"
 #include "dev/iostat.h"
 #include "dev/usage.h"
 #include "http/http.h"
@@ -119,6 +120,8 @@ static void start_services(void)
 	mog_http_cfg.fsync = opts.fsync;
 	mog_http_cfg.usage_in_memory = opts.mgmt != NULL;
 	mog_http_cfg.slow_timeout_s = opts.slow_timeout_s;
+	mog_devdir_require_mount = opts.require_mount;
+	mog_devdir_idfile = opts.device_id_file;
 	mog_dev_init(opts.docroot, opts.threads_per_dev, opts.mgmt != NULL);
 	mog_dev_set_deadline(opts.io_deadline_s);
 	mog_dev_set_fence(opts.fence_pct);

@@ -21,7 +21,8 @@ enum {
 	OPT_HTTPLISTEN = 256, OPT_MGMTLISTEN, OPT_DOCROOT, OPT_MAXCONNS, OPT_PIDFILE,
 	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE,
 	OPT_FENCE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
-	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP
+	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP, OPT_REQUIRE_MOUNT,
+	OPT_DEVICE_ID_FILE
 };
 
 static const struct option longopts[] = {
@@ -46,6 +47,8 @@ static const struct option longopts[] = {
 	{ "fence-eio", required_argument, NULL, OPT_FENCE },
 	{ "statuslisten", required_argument, NULL, OPT_STATUSLISTEN },
 	{ "accesslog", required_argument, NULL, OPT_ACCESSLOG },
+	{ "require-mount", no_argument, NULL, OPT_REQUIRE_MOUNT },
+	{ "device-id-file", no_argument, NULL, OPT_DEVICE_ID_FILE },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "usage", no_argument, NULL, OPT_HELP },
@@ -87,6 +90,11 @@ void mog_cli_usage(FILE *out)
 "      --fence-eio=PCT       mark a device failing (usage reports it full) when\n"
 "                            over PCT%% of its requests in 5 minutes fail with\n"
 "                            EIO; 0: never (default 10)\n"
+"      --require-mount       every devNNN must be a mount point; one that is not\n"
+"                            is refused (PUT 507, GET 404) until it is mounted\n"
+"                            (one that was a mount point always is)\n"
+"      --device-id-file      check each device's .evmogstored-id (devid and\n"
+"                            filesystem, written at first use); refuse a mismatch\n"
 "      --multi               rejected: run one %s per docroot\n"
 "      --worker-processes=N  a master and N worker processes (default 0: none)\n"
 "  -V, --version             print the version and exit\n"
@@ -222,6 +230,8 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 	o->workers = (unsigned)(cl->workers >= 0 ? cl->workers : file->workers >= 0 ? file->workers : 0);
 	o->fence_pct = cl->fence_pct >= 0 ? (unsigned)cl->fence_pct
 		     : file->fence_pct >= 0 ? (unsigned)file->fence_pct : 10;
+	o->require_mount = cl->require_mount > 0 || file->require_mount > 0;
+	o->device_id_file = cl->device_id_file > 0 || file->device_id_file > 0;
 }
 
 static void source_init(struct source *s)
@@ -232,6 +242,8 @@ static void source_init(struct source *s)
 	s->io_deadline_s = -1;
 	s->fence_pct = -1;
 	s->workers = -1;
+	s->require_mount = -1;
+	s->device_id_file = -1;
 }
 
 void mog_cli_parse(struct mog_opts *o, int argc, char **argv)
@@ -282,8 +294,8 @@ void mog_cli_parse(struct mog_opts *o, int argc, char **argv)
 			if (strncmp(argv[optind - 1], "--", 2) == 0 || optopt == 0)
 				usage_error("unrecognized option '%s'", argv[optind - 1]);
 			usage_error("unrecognized option '-%c'", optopt);
-		default:	/* every other long option carries a value for mog_cli_set_key() */
-			mog_cli_set_key(&cl, longopts[idx].name, optarg, NULL);
+		default:	/* every other long option goes to mog_cli_set_key() (no value: "") */
+			mog_cli_set_key(&cl, longopts[idx].name, optarg ? optarg : "", NULL);
 			break;
 		}
 	}

@@ -30,6 +30,8 @@ struct mog_opts {
 	unsigned fence_pct;		/* EIO share that marks a device failing; 0 = never */
 	unsigned io_deadline_s;		/* queued longer for a device: 503; 0 = never; default 30 */
 	unsigned workers;		/* --worker-processes: 0 (default) for one process */
+	bool require_mount;		/* every device directory must be a mount point */
+	bool device_id_file;		/* check each device's identity file */
 	char *config;			/* --config path, NULL if none */
 };
 

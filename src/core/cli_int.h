@@ -29,6 +29,8 @@ struct source {
 	long io_deadline_s;		/* -1: not given; 0: off */
 	long fence_pct;			/* -1: not given; 0: off */
 	long workers;			/* -1: not given */
+	int require_mount;		/* -1: not given */
+	int device_id_file;		/* -1: not given */
 };
 
 /* Where a value came from: NULL for the command line. */

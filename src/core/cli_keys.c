@@ -146,6 +146,23 @@ static bool is_false(const char *val)
  * (which are also the long option names); the command line reaches only the
  * ones getopt knows, so an unknown key can only come from the file.
  */
+/*
+ * --require-mount and --device-id-file, and their configuration keys (which
+ * are [a-z0-9_]): bare or "= 1" like daemonize.  Returns whether key is one.
+ */
+static bool set_flag(struct source *s, const char *key, const char *val)
+{
+	int on = *val == '\0' || !is_false(val);
+
+	if (strcmp(key, "require-mount") == 0 || strcmp(key, "require_mount") == 0)
+		s->require_mount = on;
+	else if (strcmp(key, "device-id-file") == 0 || strcmp(key, "device_id_file") == 0)
+		s->device_id_file = on;
+	else
+		return false;
+	return true;
+}
+
 void mog_cli_set_key(struct source *s, const char *key, const char *val, const struct where *w)
 {
 	unsigned long n;
@@ -197,6 +214,8 @@ void mog_cli_set_key(struct source *s, const char *key, const char *val, const s
 				MAX_SLOW_TIMEOUT_S);
 		else
 			s->io_deadline_s = (long)n;
+	} else if (set_flag(s, key, val)) {
+		/* a flag: done */
 	} else if (strcmp(key, "fence-eio") == 0) {
 		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
 			return;

@@ -15,6 +15,7 @@
 #include "../net/loop.h"
 #include "../util/path.h"
 #include "cleanup.h"
+#include "devdir.h"
 #include "dev.h"
 #include "dev_int.h"
 
@@ -37,19 +38,17 @@ static int mountinfo_fd = -1;
 
 struct scan_entry {
 	unsigned devid;
-	int fd;
-	dev_t st_dev;
-	ino_t st_ino;
+	struct mog_devdir_probe probe;
 };
 
 struct scan_job {
 	struct mog_job job;
 	struct scan_entry *ents;
 	size_t n;
+	unsigned *must_mount;		/* devids that must be mount points */
+	size_t nmust;
 };
 static bool scan_busy;
-static int *stale_fds;			/* replaced directory fds, closed one scan later */
-static size_t nstale;
 
 /* A docroot entry naming a device: "dev" + canonical decimal digits. */
 static bool parse_dev_name(const char *name, unsigned *devid)
@@ -59,13 +58,26 @@ static bool parse_dev_name(const char *name, unsigned *devid)
 	return mog_path_dev_scan(name, len, devid) == len && *devid != MOG_DEVID_NONE;
 }
 
-/* Read the docroot; open each device directory.  Pool thread (or main at startup). */
+static bool must_mount(const struct scan_job *sj, unsigned devid)
+{
+	size_t i;
+
+	if (mog_devdir_require_mount)
+		return true;
+	for (i = 0; i < sj->nmust; i++)
+		if (sj->must_mount[i] == devid)
+			return true;
+	return false;
+}
+
+/* Read the docroot; look at each device directory (and close it again: an
+ * open descriptor would keep its disk from being unmounted).  Pool thread
+ * (or main at startup). */
 static void scan_run(struct mog_job *job)
 {
 	struct scan_job *sj = mog_container_of(job, struct scan_job, job);
 	size_t cap = 0;
 	struct dirent *de;
-	struct stat st;
 	DIR *dir;
 	int fd;
 
@@ -90,17 +102,12 @@ static void scan_run(struct mog_job *job)
 		dfd = openat(mog_docroot_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
 			continue;
-		if (fstat(dfd, &st) < 0) {
-			close(dfd);
-			continue;
-		}
 		if (sj->n == cap)
 			sj->ents = x2nrealloc(sj->ents, &cap, sizeof(*sj->ents));
 		e = &sj->ents[sj->n++];
 		e->devid = devid;
-		e->fd = dfd;
-		e->st_dev = st.st_dev;
-		e->st_ino = st.st_ino;
+		mog_devdir_probe(dfd, devid, must_mount(sj, devid), &e->probe);
+		close(dfd);
 	}
 	closedir(dir);
 }
@@ -132,7 +139,7 @@ static struct mog_dev *find(unsigned devid)
 struct cleanup_job {
 	struct mog_job job;
 	struct mog_dev *dev;
-	int dir_fd;
+	struct mog_devdir *dir;		/* a reference, put by done */
 	unsigned long removed;
 };
 
@@ -140,7 +147,7 @@ static void cleanup_run(struct mog_job *job)
 {
 	struct cleanup_job *cj = mog_container_of(job, struct cleanup_job, job);
 
-	cj->removed = mog_cleanup_walk(cj->dir_fd);
+	cj->removed = mog_cleanup_walk(cj->dir->fd);
 }
 
 static void cleanup_done(struct mog_job *job)
@@ -148,6 +155,7 @@ static void cleanup_done(struct mog_job *job)
 	struct cleanup_job *cj = mog_container_of(job, struct cleanup_job, job);
 
 	cj->dev->cleanup_busy = false;
+	mog_devdir_put(cj->dir);
 	if (cj->removed)
 		mog_log(LOG_INFO, "dev%u: removed %lu orphaned temporary file(s)",
 			cj->dev->devid, cj->removed);
@@ -159,8 +167,11 @@ static void cleanup_maybe(struct mog_dev *dev)
 {
 	time_t now = time(NULL);
 	struct cleanup_job *cj;
+	struct mog_devdir *dir;
 
-	if (dev->cleanup_busy || now < dev->next_cleanup)
+	if (dev->cleanup_busy || now < dev->next_cleanup || dev->unavailable)
+		return;
+	if ((dir = mog_devdir_get(dev)) == NULL)
 		return;
 	dev->next_cleanup = now + 3600;
 	dev->cleanup_busy = true;
@@ -168,7 +179,7 @@ static void cleanup_maybe(struct mog_dev *dev)
 	cj->job.run = cleanup_run;
 	cj->job.done = cleanup_done;
 	cj->dev = dev;
-	cj->dir_fd = dev->dir_fd;
+	cj->dir = dir;
 	mog_dev_pool_submit(&dev->pool, &cj->job);
 }
 
@@ -177,11 +188,6 @@ static void scan_merge(struct scan_job *sj)
 {
 	size_t i;
 
-	for (i = 0; i < nstale; i++)
-		close(stale_fds[i]);
-	free(stale_fds);
-	stale_fds = NULL;
-	nstale = 0;
 	for (i = 0; i < ndevs; i++)
 		devs[i]->present = false;
 	for (i = 0; i < sj->n; i++) {
@@ -193,9 +199,7 @@ static void scan_merge(struct scan_job *sj)
 
 			dev = xzalloc(sizeof(*dev));
 			dev->devid = e->devid;
-			dev->dir_fd = e->fd;
-			dev->st_dev = e->st_dev;
-			dev->st_ino = e->st_ino;
+			dev->spare_fd = -1;
 			strcpy(dev->util, "-");
 			snprintf(name, sizeof(name), "dev%u", e->devid);
 			if (mog_dev_pool_start(&dev->pool, pool_threads, name) < 0)
@@ -203,20 +207,15 @@ static void scan_merge(struct scan_job *sj)
 			devs = xreallocarray(devs, ndevs + 1, sizeof(*devs));
 			devs[ndevs++] = dev;
 			qsort(devs, ndevs, sizeof(*devs), cmp_dev);
-		} else if (dev->st_dev != e->st_dev || dev->st_ino != e->st_ino) {
-			/* remounted or replaced: a pool thread may still use the old fd */
-			stale_fds = xreallocarray(stale_fds, nstale + 1, sizeof(*stale_fds));
-			stale_fds[nstale++] = dev->dir_fd;
-			dev->dir_fd = e->fd;
-			dev->st_dev = e->st_dev;
-			dev->st_ino = e->st_ino;
-		} else {
-			close(e->fd);
 		}
+		mog_devdir_apply(dev, &e->probe);
 		dev->present = true;
 	}
 	free(sj->ents);
 	sj->ents = NULL;
+	for (i = 0; i < ndevs; i++)
+		if (!devs[i]->present)
+			mog_devdir_drop(devs[i]);
 	free(present);
 	present = xnmalloc(ndevs ? ndevs : 1, sizeof(*present));
 	npresent = 0;
@@ -232,6 +231,7 @@ static void scan_done(struct mog_job *job)
 	struct scan_job *sj = mog_container_of(job, struct scan_job, job);
 
 	scan_busy = false;
+	free(sj->must_mount);
 	if (job->err)
 		mog_log(LOG_ERR, "cannot scan docroot %s: %s", mog_docroot, strerror(job->err));
 	else
@@ -244,11 +244,16 @@ static void scan_done(struct mog_job *job)
 void mog_dev_refresh(void)
 {
 	struct scan_job *sj;
+	size_t i;
 
 	if (scan_busy)
 		return;
 	scan_busy = true;
 	sj = xzalloc(sizeof(*sj));
+	sj->must_mount = xnmalloc(ndevs ? ndevs : 1, sizeof(*sj->must_mount));
+	for (i = 0; i < ndevs; i++)
+		if (mog_devdir_must_mount(devs[i]))
+			sj->must_mount[sj->nmust++] = devs[i]->devid;
 	sj->job.run = scan_run;
 	sj->job.done = scan_done;
 	mog_dev_pool_submit(&root_pool, &sj->job);
@@ -340,8 +345,11 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 		for (i = 0; i < ndevs; i++)
 			mog_dev_fence_check(devs[i]);
 
-	if (mounts_changed())
+	if (mounts_changed()) {
+		/* a disk mounted over a busy directory must not stay hidden behind it */
+		mog_devdir_drop_all();
 		mog_dev_refresh();
+	}
 	if (io_deadline == 0)
 		return;
 	for (i = 0; i < ndevs; i++)

@@ -23,18 +23,19 @@ struct mog_dev_metrics {
 struct mog_dev {
 	unsigned devid;
 	/*
-	 * The device directory, opened by a scan (symlinks followed) and owned by
-	 * the registry.  Written only by the loop thread (dev.c scan_merge(),
-	 * when the directory was replaced or remounted); the old descriptor is
-	 * closed one scan later, so that a pool thread that read the old value
-	 * can finish with it.  Read by the loop thread (target.c
-	 * mog_target_cached_dir() for the fast path; dev.c and dev_usage.c copy
-	 * it into cleanup and usage jobs) and by pool threads (target.c
-	 * mog_target_open_dir()).  Nobody but the registry closes it.
+	 * The device directory while requests or jobs use it, else NULL: a
+	 * counted struct mog_devdir (devdir.h) opened by the first user and
+	 * closed by the last, so an idle device pins no filesystem.  Loop thread
+	 * only; users read the descriptor through their own reference.
 	 */
-	int dir_fd;
-	dev_t st_dev;			/* its filesystem */
+	struct mog_devdir *dir;
+	int spare_fd;			/* /dev/null keeping a descriptor slot for dir, or -1 */
+	dev_t st_dev;			/* its filesystem, as the latest scan checked it */
 	ino_t st_ino;
+	bool was_mount;			/* seen as a mount point: never served as a bare directory */
+	bool unavailable;		/* not mounted, or wrong identity: refused */
+	char why[200];			/* why it is unavailable */
+	time_t refused_log;		/* when a refused request was last logged */
 	bool present;			/* found by the latest scan */
 	struct mog_dev_pool pool;	/* threads doing this device's blocking I/O (own lock) */
 	char util[8];			/* latest %util figure, "-" if unknown; loop thread */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include "xalloc.h"
 #include "../core/log.h"
+#include "devdir.h"
 #include "usage.h"
 #include "dev.h"
 #include "dev_int.h"
@@ -15,7 +16,7 @@
 struct usage_job {
 	struct mog_job job;
 	struct mog_dev *dev;
-	int dir_fd;
+	struct mog_devdir *dir;		/* a reference, put by done */
 	dev_t st_dev;
 	time_t now;
 	bool failing;
@@ -29,13 +30,13 @@ static void usage_run(struct mog_job *job)
 	struct usage_job *uj = mog_container_of(job, struct usage_job, job);
 
 	job->err = 0;
-	uj->len = mog_usage_format(uj->dir_fd, uj->st_dev, uj->disk, uj->now, uj->failing,
+	uj->len = mog_usage_format(uj->dir->fd, uj->st_dev, uj->disk, uj->now, uj->failing,
 				   uj->text);
 	if (uj->len < 0) {
 		job->err = errno;
 		return;
 	}
-	if (mog_usage_write(uj->dir_fd, uj->text, (size_t)uj->len) < 0)
+	if (mog_usage_write(uj->dir->fd, uj->text, (size_t)uj->len) < 0)
 		job->err = errno;	/* the in-memory copy still serves GET /devN/usage */
 }
 
@@ -45,7 +46,8 @@ static void usage_done(struct mog_job *job)
 	struct mog_dev *dev = uj->dev;
 
 	dev->usage_busy = false;
-	if (uj->len > 0) {
+	mog_devdir_put(uj->dir);
+	if (uj->len > 0 && !dev->unavailable) {
 		memcpy(dev->usage, uj->text, (size_t)uj->len);
 		dev->usage_len = (size_t)uj->len;
 		dev->usage_time = uj->now;
@@ -57,15 +59,20 @@ static void usage_done(struct mog_job *job)
 	free(uj);
 }
 
+/* NULL when the device is unavailable: no usage file then (the tracker sees 404). */
 static struct usage_job *usage_job_new(struct mog_dev *dev)
 {
-	struct usage_job *uj = xzalloc(sizeof(*uj));
+	struct mog_devdir *dir = mog_devdir_get(dev);
+	struct usage_job *uj;
 
+	if (dir == NULL)
+		return NULL;
+	uj = xzalloc(sizeof(*uj));
 	uj->job.run = usage_run;
 	uj->job.done = usage_done;
 	uj->dev = dev;
 	uj->failing = dev->failing;
-	uj->dir_fd = dev->dir_fd;
+	uj->dir = dir;
 	uj->st_dev = dev->st_dev;
 	uj->now = time(NULL);
 	snprintf(uj->disk, sizeof(uj->disk), "%s/dev%u", mog_docroot, dev->devid);
@@ -79,11 +86,14 @@ void mog_dev_usage_refresh(void)
 
 	for (i = 0; i < n; i++) {
 		struct mog_dev *dev = present[i];
+		struct usage_job *uj;
 
 		if (dev->usage_busy)	/* a hung disk keeps at most one job queued */
 			continue;
+		if ((uj = usage_job_new(dev)) == NULL)
+			continue;
 		dev->usage_busy = true;
-		mog_dev_pool_submit(&dev->pool, &usage_job_new(dev)->job);
+		mog_dev_pool_submit(&dev->pool, &uj->job);
 	}
 }
 
@@ -91,6 +101,8 @@ void mog_dev_usage_sync(struct mog_dev *dev)
 {
 	struct usage_job *uj = usage_job_new(dev);
 
+	if (uj == NULL)
+		return;
 	usage_run(&uj->job);
 	usage_done(&uj->job);
 }

@@ -113,7 +113,8 @@ static void emit_round(void)
 	char *buf = xmalloc(ndevs * 20 + 3);
 
 	for (i = 0; i < ndevs; i++)
-		len += (size_t)sprintf(buf + len, "%u\t%s\n", devs[i]->devid, devs[i]->util);
+		if (!devs[i]->unavailable)	/* refused devices leave the round, as if removed */
+			len += (size_t)sprintf(buf + len, "%u\t%s\n", devs[i]->devid, devs[i]->util);
 	memcpy(buf + len, ".\n", 2);
 	len += 2;
 	send_round(buf, len);

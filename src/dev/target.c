@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "../util/path.h"
+#include "devdir.h"
 #include "target.h"
 
 void mog_target_lookup(struct mog_target *t, const char *path, size_t len)
@@ -16,6 +17,21 @@ void mog_target_lookup(struct mog_target *t, const char *path, size_t len)
 	if (!t->in_dev)
 		t->devid = MOG_DEVID_NONE;
 	t->dev = t->devid != MOG_DEVID_NONE ? mog_dev_get(t->devid) : NULL;
+	/* the request's own reference: a queued job never sees a closed or
+	 * reused descriptor, and an idle device holds none (doc/design.md) */
+	t->dir = t->dev ? mog_devdir_get(t->dev) : NULL;
+	t->dir_err = t->dev && t->dir == NULL ? errno : 0;
+}
+
+void mog_target_release(struct mog_target *t)
+{
+	mog_devdir_put(t->dir);
+	t->dir = NULL;
+}
+
+bool mog_target_unavailable(const struct mog_target *t)
+{
+	return t->dev && t->dir == NULL && t->dir_err == ENODEV;
 }
 
 int mog_target_open_dir(const struct mog_target *t, const char *path, const char **rel)
@@ -25,11 +41,11 @@ int mog_target_open_dir(const struct mog_target *t, const char *path, const char
 	*rel = path + t->rest_off;
 	if (!t->in_dev)
 		return mog_docroot_fd;
-	/* shared, not duplicated: no extra descriptor or syscall per request.
-	 * dir_fd is written by the loop only; a replaced one stays open for a
-	 * scan interval, so a value read here stays valid while it is used. */
-	if (t->dev)
-		return t->dev->dir_fd;
+	/* the request's reference: no extra descriptor or syscall per request */
+	if (t->dev) {
+		errno = t->dir_err;
+		return t->dir ? t->dir->fd : -1;
+	}
 	/* not (yet) in the registry, or a non-canonical name such as dev01 */
 	if (t->rest_off - 1 > MOG_PATH_MAX) {
 		errno = ENAMETOOLONG;
@@ -37,15 +53,14 @@ int mog_target_open_dir(const struct mog_target *t, const char *path, const char
 	}
 	memcpy(name, path + 1, t->rest_off - 1);
 	name[t->rest_off - 1] = '\0';
-	return openat(mog_docroot_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return mog_devdir_open_name(name);
 }
 
 void mog_target_close_dir(const struct mog_target *t, int fd)
 {
 	int err = errno;
 
-	/* only an unregistered device's directory was opened for the request
-	 * (t->dev never changes, unlike t->dev->dir_fd, so decide by t) */
+	/* only an unregistered device's directory was opened for the request */
 	if (fd >= 0 && t->in_dev && t->dev == NULL)
 		close(fd);
 	errno = err;
@@ -53,7 +68,7 @@ void mog_target_close_dir(const struct mog_target *t, int fd)
 
 int mog_target_cached_dir(const struct mog_target *t)
 {
-	return t->dev ? t->dev->dir_fd : -1;
+	return t->dir ? t->dir->fd : -1;
 }
 
 struct mog_dev_pool *mog_target_pool(const struct mog_target *t)

@@ -4,30 +4,44 @@
 
 #include "dev.h"
 
+struct mog_devdir;
+
 /* What a request path names.  Filled by mog_target_lookup(); plain data, owned by the request. */
 struct mog_target {
 	struct mog_dev *dev;	/* the present, registered device the path names; NULL if none */
 	unsigned devid;		/* its number; MOG_DEVID_NONE unless the name is canonical */
 	bool in_dev;		/* the path starts with a "/devN" component (any digits: dev01 too) */
 	size_t rest_off;	/* in_dev: the path below the device directory starts here; else 0 */
+	struct mog_devdir *dir;	/* dev's directory: the request's reference (devdir.h), or NULL */
+	int dir_err;		/* why dir is NULL although dev is not (ENODEV: unavailable) */
 };
 
 /*
  * Classify path[0..len): "/devN/..." names device N (mog_dev_get(); a name
  * with a leading zero or out of range names none, but is still resolved
  * below the docroot entry of that name); any other path is resolved below
- * the docroot.  No I/O.  Loop thread.
+ * the docroot.  A registered device's directory is referenced for the
+ * request (opened if no other request has it open: a dentry-cache lookup)
+ * until mog_target_release(); an unavailable device gets none (dir_err
+ * ENODEV).  Loop thread.
  */
 void mog_target_lookup(struct mog_target *t, const char *path, size_t len);
+
+/* Release what mog_target_lookup() took (once the request's jobs are done).  Loop thread. */
+void mog_target_release(struct mog_target *t);
+
+/* Whether t names a registered device that is unavailable (not mounted, wrong identity). */
+bool mog_target_unavailable(const struct mog_target *t);
 
 /*
  * Open the directory that t's path is resolved in, and set *rel to the part
  * of path below it: the device directory (the registered device's, or else
- * the docroot entry "devN", which may be a symlink to a mount point), or the
- * docroot for paths outside any device.  Returns a descriptor, or -1 with
- * errno (ENOENT: no such device).  The caller holds it until it gives it
+ * the docroot entry "devN", which may be a symlink to a mount point, refused
+ * with ENODEV under --require-mount when it is not one), or the docroot for
+ * paths outside any device.  Returns a descriptor, or -1 with errno (ENOENT:
+ * no such device; ENODEV: the device is unavailable).  The caller holds it until it gives it
  * back with mog_target_close_dir(t, fd), and never closes it itself: whether
- * it is shared (a registered device's dir_fd, the docroot) or was opened for
+ * it is shared (a registered device's directory, the docroot) or was opened for
  * this request is the resolver's business alone.  Pool thread (it may block
  * on the disk).
  */

@@ -37,6 +37,7 @@ static void http_release(struct mog_conn *conn)
 	struct mog_http *h = conn->req;
 
 	mog_http_put_release(h);
+	mog_target_release(&h->target);
 	free(h->obuf);
 	h->obuf = NULL;
 }

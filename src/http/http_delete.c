@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include "../util/fs.h"
 #include "../util/path.h"
+#include "../dev/devdir.h"
 #include "http_int.h"
 
 static int unlink_below(int dir_fd, const char *rel)
@@ -71,6 +72,13 @@ void mog_http_delete(struct mog_http *h)
 {
 	if (h->path_len == 1 || mog_path_has_dotdot(h->path, h->path_len)) {
 		mog_http_respond_status(h, 403);	/* "/" and traversal */
+		h->state = HTTP_SEND;
+		return;
+	}
+	if (mog_target_unavailable(&h->target)) {
+		/* not 404, which the tracker would take as "deleted": 503, try later */
+		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_DELETE, ENODEV));
+		mog_devdir_refused(h->target.dev, "DELETE", h->path, h->status);
 		h->state = HTTP_SEND;
 		return;
 	}

@@ -267,6 +267,13 @@ void mog_http_get(struct mog_http *h)
 		h->state = HTTP_SEND;
 		return;
 	}
+	if (mog_target_unavailable(&h->target)) {
+		/* not mounted: nothing of it is here; the tracker's monitor takes
+		 * the quick 404 of /devN/usage as "device unreachable" */
+		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, ENODEV));
+		h->state = HTTP_SEND;
+		return;
+	}
 	if (mog_http_cfg.usage_in_memory && h->target.dev && h->target.dev->usage_len > 0 &&
 	    strcmp(h->path + h->target.rest_off, "/usage") == 0) {
 		/* the latest usage text, even when the file could not be written */

@@ -17,6 +17,7 @@
 #include "../util/addr.h"
 #include "../util/fs.h"
 #include "../util/path.h"
+#include "../dev/devdir.h"
 #include "http_int.h"
 
 static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -340,6 +341,9 @@ static void put_open(struct mog_job *job)
 	/* PUT never creates the device directory itself */
 	if ((dev_fd = mog_target_open_dir(&h->target, h->path, &rel)) < 0) {
 		err = errno;
+		if (err == ENODEV)	/* --require-mount: never into the root filesystem */
+			mog_log(LOG_ERR, "PUT %s: 507: not a mount point (--require-mount)",
+				h->path);
 		fail(h, err == ENOENT || err == ENOTDIR ? 404 :
 			mog_http_status_of(h, MOG_HTTP_OP_CREATE, err));
 		return;
@@ -409,6 +413,13 @@ void mog_http_put(struct mog_http *h)
 	      req->crange_last < req->crange_first ||
 	      req->content_length != req->crange_last - req->crange_first + 1))) {
 		fail(h, 400);
+		h->state = HTTP_SEND;
+		return;
+	}
+	if (mog_target_unavailable(&h->target)) {
+		/* writing into the bare mount point would fill the root filesystem */
+		fail(h, mog_http_status_of(h, MOG_HTTP_OP_CREATE, ENODEV));
+		mog_devdir_refused(h->target.dev, "PUT", h->path, h->status);
 		h->state = HTTP_SEND;
 		return;
 	}

@@ -43,6 +43,7 @@ static const struct {
 	{ ENOSPC,		{ 500, 500, 507, 507 } },
 	{ EDQUOT,		{ 500, 500, 507, 507 } },
 	{ EFBIG,		{ 500, 500, 507, 507 } },
+	{ ENODEV,		{ 404, 503, 507, 507 } },	/* the device is unavailable */
 };
 
 int mog_http_status_of(struct mog_http *h, enum mog_http_op op, int err)

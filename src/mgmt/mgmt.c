@@ -77,6 +77,7 @@ static void mgmt_release(struct mog_conn *conn)
 	if (m->state == MGMT_FSCK_WAIT)
 		mog_mgmt_fsck_unqueue(m);
 	mog_mgmt_fsck_release(m);
+	mog_target_release(&m->target);
 	if (m->fd >= 0)
 		close(m->fd);
 	free(m->out);
@@ -96,6 +97,7 @@ static void mgmt_job_done(struct mog_job *job)
 {
 	struct mog_mgmt *m = mog_container_of(job, struct mog_mgmt, job);
 
+	mog_target_release(&m->target);	/* only the first job resolves: do not hold the disk */
 	mog_conn_resume(m->conn);
 }
 
@@ -198,6 +200,7 @@ static enum mog_next command(struct mog_mgmt *m)
 		mog_conn_consume(conn, req->line_len);
 		m->job.err = 0;
 		m->fsck = req->fsck;
+		mog_target_release(&m->target);
 		mog_target_lookup(&m->target, m->path, req->path_len);
 		mog_mgmt_submit(m, req->cmd == MOG_MGMT_SIZE ? mog_mgmt_size_run : mog_mgmt_digest_open);
 		return MOG_NEXT_JOB;

@@ -150,6 +150,10 @@ static void per_device(struct status_req *s)
 	for (i = 0; i < ndevs; i++)
 		put(s, "evmogstored_device_threads_busy{device=\"dev%u\"} %u\n", devs[i]->devid,
 		    devs[i]->pool.busy);
+	PER_DEV("unavailable", "gauge", "1 when the device is refused: not mounted, or wrong identity.");
+	for (i = 0; i < ndevs; i++)
+		put(s, "evmogstored_device_unavailable{device=\"dev%u\"} %d\n", devs[i]->devid,
+		    devs[i]->unavailable);
 	PER_DEV("failing", "gauge", "1 when the device is fenced for EIO (usage reports it full).");
 	for (i = 0; i < ndevs; i++)
 		put(s, "evmogstored_device_failing{device=\"dev%u\"} %d\n", devs[i]->devid,
@@ -289,6 +293,7 @@ static void page(struct status_req *s)
 		unsigned long long errs = d->metrics.errors[0] + d->metrics.errors[1] +
 					  d->metrics.errors[2] + d->metrics.errors[3];
 		unsigned pct = total ? (unsigned)((used * 100 + total - 1) / total) : 0;
+		const char *state = d->unavailable ? "unavailable" : d->failing ? "failing" : "ok";
 		char q[4][16];
 
 		put(s, "<tr id=\"dev%u\"><td class=\"l\">dev%u</td><td class=\"l\">"
@@ -301,7 +306,7 @@ static void page(struct status_req *s)
 		    ms(q[0], &d->metrics.latency[0], 0.5), ms(q[1], &d->metrics.latency[0], 0.99),
 		    ms(q[2], &d->metrics.latency[1], 0.5), ms(q[3], &d->metrics.latency[1], 0.99),
 		    d->pool.queued, d->pool.busy, d->pool.nthreads, errs,
-		    d->failing ? " failing" : "", d->failing ? "failing" : "ok");
+		    d->failing || d->unavailable ? " failing" : "", state);
 	}
 	put(s, "</table>\n<p>Latencies are histogram bucket bounds; the same numbers are at "
 	       "<a href=\"/metrics\">/metrics</a>; health at <a href=\"/health\">/health</a>.</p>\n"
@@ -326,6 +331,10 @@ static int health(struct status_req *s)
 		}
 		if (devs[i]->failing) {
 			put(s, "dev%u: failing (EIO)\n", devs[i]->devid);
+			ok = false;
+		}
+		if (devs[i]->unavailable) {
+			put(s, "dev%u: unavailable: %s\n", devs[i]->devid, devs[i]->why);
 			ok = false;
 		}
 	}

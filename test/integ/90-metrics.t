@@ -414,6 +414,7 @@ my %want = (
 	evmogstored_device_utilization_percent => 'gauge', evmogstored_device_queue_depth => 'gauge',
 	evmogstored_device_threads => 'gauge', evmogstored_device_threads_busy => 'gauge',
 	evmogstored_device_failing => 'gauge', evmogstored_device_errors_total => 'counter',
+	evmogstored_device_unavailable => 'gauge',
 	evmogstored_device_request_duration_seconds => 'histogram',
 	evmogstored_device_fsync_duration_seconds => 'histogram',
 );
