@@ -69,6 +69,10 @@ void mog_devdir_probe(int fd, unsigned devid, bool must_mount, struct mog_devdir
 
 void mog_devdir_drop(struct mog_dev *dev)
 {
+	if (!dev->present && dev->spare_fd >= 0) {	/* gone from the docroot */
+		close(dev->spare_fd);
+		dev->spare_fd = -1;
+	}
 	if (dev->dir == NULL)
 		return;
 	/* the requests holding it finish with it; the next one opens anew */

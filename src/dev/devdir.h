@@ -69,7 +69,7 @@ int mog_devdir_open_name(const char *name);
 /* Log (at most every 10 s per device) that a request for unavailable dev was refused.  Loop. */
 void mog_devdir_refused(struct mog_dev *dev, const char *what, const char *path, int status);
 
-/* Forget dev's open directory (remounted, or gone): the next request opens anew.  Loop. */
+/* Forget dev's open directory (remounted; gone: its slot too); the next request opens anew. */
 void mog_devdir_drop(struct mog_dev *dev);
 
 /* mog_devdir_drop() every device (the mount table changed).  Loop thread. */
