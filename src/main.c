@@ -101,17 +101,66 @@ static void upgrade(void)
 static bool listen_all(void)
 {
 	bool inherited = mog_listen_inherit();
+	const struct mog_opts *o;
+	unsigned site = 0;
 
-	if (opts.mgmt)
-		mog_listen_add(opts.mgmt, MOG_CONN_MGMT, mog_mgmt_start);
-	if (opts.http)
-		mog_listen_add(opts.http, MOG_CONN_HTTP, mog_http_start);
-	if (opts.httpget)
-		mog_listen_add(opts.httpget, MOG_CONN_HTTPGET, mog_http_start);
-	if (opts.status)
-		mog_listen_add(opts.status, MOG_CONN_STATUS, mog_status_start);
+	for (o = &opts; o; o = o->next) {	/* --multi: one set per --config file */
+		mog_listen_set_site(site++);
+		if (o->mgmt)
+			mog_listen_add(o->mgmt, MOG_CONN_MGMT, mog_mgmt_start);
+		if (o->http)
+			mog_listen_add(o->http, MOG_CONN_HTTP, mog_http_start);
+		if (o->httpget)
+			mog_listen_add(o->httpget, MOG_CONN_HTTPGET, mog_http_start);
+		if (o->status)
+			mog_listen_add(o->status, MOG_CONN_STATUS, mog_status_start);
+	}
 	mog_listen_close_unused();
 	return inherited;
+}
+
+/* --multi: this process serves site n; its settings move to the head of the list, which
+ * still holds every site (freed at exit) */
+static void select_site(unsigned n)
+{
+	struct mog_opts *o = &opts, tmp, *next;
+	unsigned i;
+
+	mog_listen_keep_site(n);
+	for (i = 0; i < n; i++)
+		o = o->next;
+	if (o == &opts)
+		return;
+	tmp = opts;
+	next = o->next;
+	opts = *o;
+	opts.next = tmp.next;
+	*o = tmp;
+	o->next = next;
+}
+
+/* Every docroot must exist at startup. */
+static void check_docroots(void)
+{
+	const struct mog_opts *o;
+
+	for (o = &opts; o; o = o->next) {
+		char *real = realpath(o->docroot, NULL);
+
+		if (real == NULL)
+			mog_die("docroot=%s failed to resolve", o->docroot);
+		free(real);
+	}
+}
+
+static unsigned count_sites(void)
+{
+	const struct mog_opts *o;
+	unsigned n = 0;
+
+	for (o = &opts; o; o = o->next)
+		n++;
+	return n;
 }
 
 /* Devices, their pools and timers, and the loop's own timers.  Once the loop exists. */
@@ -160,13 +209,18 @@ static void ready(void)
 static int run_workers(bool inherited, char **argv, const sigset_t *quits)
 {
 	static const struct mog_workers_ops ops = { mog_listen_close_all, upgrade };
+	unsigned per_site = opts.workers ? opts.workers : 1;	/* --multi alone: one each */
 	int idx;
 
 	if (opts.daemonize && !inherited)
 		mog_daemon_ready();
 	ready();
-	idx = mog_workers_run(opts.workers, argv, quits, &ops);
-	mog_usage_writer = idx == 0;	/* usage files have one writer */
+	idx = mog_workers_run(per_site * count_sites(), argv, quits, &ops);
+	if (idx < 0)
+		return idx;
+	mog_usage_writer = (unsigned)idx % per_site == 0;	/* one writer per docroot */
+	if (opts.next)
+		select_site((unsigned)idx / per_site);
 	return idx;
 }
 
@@ -182,13 +236,7 @@ int main(int argc, char **argv)
 	mask = umask(0);
 	umask(mask);
 	mog_umask = mask;
-	{
-		char *real = realpath(opts.docroot, NULL);
-
-		if (real == NULL)
-			mog_die("docroot=%s failed to resolve", opts.docroot);
-		free(real);
-	}
+	check_docroots();
 	block_signals(&quits);
 
 	inherited = listen_all();
@@ -200,7 +248,7 @@ int main(int argc, char **argv)
 	mog_pidfile_write();
 	atexit(mog_pidfile_remove);	/* also after a fatal error from here on */
 	raise_nofile(opts.maxconns);
-	if (opts.workers > 0 && (worker_idx = run_workers(inherited, argv, &quits)) < 0) {
+	if ((opts.workers > 0 || opts.next) && (worker_idx = run_workers(inherited, argv, &quits)) < 0) {
 		mog_cli_destroy(&opts);
 		return 0;
 	}

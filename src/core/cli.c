@@ -95,12 +95,12 @@ void mog_cli_usage(FILE *out)
 "                            (one that was a mount point always is)\n"
 "      --device-id-file      check each device's .evmogstored-id (devid and\n"
 "                            filesystem, written at first use); refuse a mismatch\n"
-"      --multi               rejected: run one %s per docroot\n"
+"      --multi               allow several --config files: one site each\n"
 "      --worker-processes=N  a master and N worker processes (default 0: none)\n"
 "  -V, --version             print the version and exit\n"
 "  -?, --help, --usage       print this help and exit\n",
 		mog_progname, DEFAULT_MAXCONNS, MAX_THREADS, DEFAULT_THREADS,
-		MAX_SLOW_TIMEOUT_S, DEFAULT_SLOW_TIMEOUT_S, DEFAULT_IO_DEADLINE_S, mog_progname);
+		MAX_SLOW_TIMEOUT_S, DEFAULT_SLOW_TIMEOUT_S, DEFAULT_IO_DEADLINE_S);
 }
 
 static noreturn void __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -246,10 +246,97 @@ static void source_init(struct source *s)
 	s->device_id_file = -1;
 }
 
+/* The command line's share of one site: its own copies of what merge() consumes. */
+static struct source site_source(const struct source *cl)
+{
+	struct source c = *cl;
+
+	c.server = cl->server ? xstrdup(cl->server) : NULL;
+	c.accesslog = cl->accesslog ? xstrdup(cl->accesslog) : NULL;
+	c.pidfile = cl->pidfile ? xstrdup(cl->pidfile) : NULL;
+	return c;
+}
+
+/* One more --multi site from path; dies on what makes it unusable alone. */
+static struct mog_opts *load_site(const struct source *cl, const char *path)
+{
+	struct mog_opts *o = xzalloc(sizeof(*o));
+	struct source c = site_source(cl), file;
+
+	if (cl->daemonize)
+		mog_daemon_check(path, NULL, NULL);
+	source_init(&file);
+	mog_cli_load_config(path, &file);
+	if (file.docroot == NULL)
+		mog_die("no docroot in --config=%s", path);
+	if (!file.http && !file.mgmt && !file.httpget)
+		mog_die("no listeners in --config=%s", path);
+	merge(o, &c, &file);
+	o->config = xstrdup(path);
+	return o;
+}
+
+/* Whether a and b name the same existing file or directory. */
+static bool same_path(const char *a, const char *b)
+{
+	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	bool same = ra && rb && strcmp(ra, rb) == 0;
+
+	free(ra);
+	free(rb);
+	return same;
+}
+
+/* --multi with several files: one site each, chained on o->next (doc: --multi). */
+static void parse_sites(struct mog_opts *o, struct source *cl, char **configs, unsigned n)
+{
+	const char *pidfile = NULL;
+	struct mog_opts *site, **tail = &o->next;
+	unsigned i, j;
+
+	if (cl->docroot || cl->http || cl->mgmt || cl->status)
+		mog_die("--%s may not be used with multiple --config files",
+			cl->docroot ? "docroot" : cl->http ? "httplisten"
+			: cl->mgmt ? "mgmtlisten" : "statuslisten");
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(configs[i], configs[j]) == 0 || same_path(configs[i], configs[j]))
+				mog_die("invalid (or duplicate) config=%s", configs[i]);
+	site = load_site(cl, configs[0]);
+	*o = *site;
+	free(site);
+	o->next = NULL;
+	for (i = 1; i < n; i++, tail = &(*tail)->next)
+		*tail = load_site(cl, configs[i]);
+	for (site = o; site; site = site->next) {
+		struct mog_opts *other;
+
+		for (other = o; other != site; other = other->next)
+			if (same_path(other->docroot, site->docroot))
+				mog_die("docroot=%s is in two --config files", site->docroot);
+		if (site->pidfile && pidfile && strcmp(site->pidfile, pidfile) != 0)
+			mog_die("--config files name different pidfiles: %s and %s",
+				pidfile, site->pidfile);
+		if (site->pidfile)
+			pidfile = site->pidfile;
+		o->daemonize |= site->daemonize;
+	}
+	for (site = o->next; site; site = site->next) {
+		free(site->pidfile);
+		site->pidfile = NULL;	/* the first site's process tree owns it */
+	}
+	if (o->pidfile == NULL && pidfile)
+		o->pidfile = xstrdup(pidfile);
+	free(cl->server);
+	free(cl->accesslog);
+	free(cl->pidfile);
+}
+
 void mog_cli_parse(struct mog_opts *o, int argc, char **argv)
 {
 	struct source cl, file;
 	unsigned nconfig = 0;
+	char **configs = NULL;
 	bool multi = false;
 	int c, idx;
 
@@ -261,9 +348,8 @@ void mog_cli_parse(struct mog_opts *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":c:dsV", longopts, &idx)) != -1) {
 		switch (c) {
 		case 'c':
-			nconfig++;
-			free(o->config);
-			o->config = xstrdup(optarg);
+			configs = xnrealloc(configs, nconfig + 1, sizeof(*configs));
+			configs[nconfig++] = optarg;
 			break;
 		case 'd':
 			cl.daemonize = true;
@@ -301,10 +387,18 @@ void mog_cli_parse(struct mog_opts *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-	if (multi)
-		mog_die("--multi is not supported: run one %s per docroot", mog_progname);
-	if (nconfig > 1)
+	if (nconfig > 1 && !multi)
 		mog_die("--multi must be set if using multiple --config/-c switches");
+	if (nconfig > 1) {
+		parse_sites(o, &cl, configs, nconfig);
+		free(configs);
+		if (o->daemonize)
+			for (struct mog_opts *site = o; site; site = site->next)
+				mog_daemon_check(site->config, site->pidfile, site->docroot);
+		return;
+	}
+	o->config = nconfig ? xstrdup(configs[0]) : NULL;
+	free(configs);
 	/* before reading the file, so a relative --config is named as such, not as missing */
 	if (cl.daemonize)
 		mog_daemon_check(o->config, cl.pidfile, cl.docroot);
@@ -317,6 +411,10 @@ void mog_cli_parse(struct mog_opts *o, int argc, char **argv)
 
 void mog_cli_destroy(struct mog_opts *o)
 {
+	if (o->next) {
+		mog_cli_destroy(o->next);
+		free(o->next);
+	}
 	mog_cli_addr_free(o->http);
 	mog_cli_addr_free(o->mgmt);
 	mog_cli_addr_free(o->httpget);

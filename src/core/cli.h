@@ -33,6 +33,7 @@ struct mog_opts {
 	bool require_mount;		/* every device directory must be a mount point */
 	bool device_id_file;		/* check each device's identity file */
 	char *config;			/* --config path, NULL if none */
+	struct mog_opts *next;		/* --multi: the next --config file's site, or NULL */
 };
 
 /*

@@ -22,11 +22,13 @@ struct listener {
 	enum mog_conn_kind kind;
 	void (*start)(struct mog_conn *conn);	/* the protocol of its connections */
 	char *text;
+	unsigned site;			/* --multi: which --config file named it */
 	struct listener *next;
 };
 
 unsigned long long mog_listen_accepted;
 static struct listener *listeners;
+static unsigned cur_site;
 static ev_tstamp last_accept_log;
 
 struct inherited {
@@ -175,6 +177,7 @@ have_fd:
 	l->kind = kind;
 	l->start = start;
 	l->text = xstrdup(addr->text);
+	l->site = cur_site;
 	ev_io_init(&l->io, NULL, fd, EV_READ);
 	l->next = listeners;
 	listeners = l;
@@ -273,4 +276,25 @@ void mog_listen_close_all(void)
 		free(l);
 	}
 	listeners = NULL;
+}
+
+void mog_listen_set_site(unsigned site)
+{
+	cur_site = site;
+}
+
+void mog_listen_keep_site(unsigned site)
+{
+	struct listener **pp = &listeners, *l;
+
+	while ((l = *pp) != NULL) {
+		if (l->site == site) {
+			pp = &l->next;
+			continue;
+		}
+		*pp = l->next;
+		close(l->io.fd);
+		free(l->text);
+		free(l);
+	}
 }

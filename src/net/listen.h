@@ -43,4 +43,13 @@ extern unsigned long long mog_listen_accepted;
 /* Close every listening socket now (shutdown: new connections are refused).  Loop thread. */
 void mog_listen_close_all(void);
 
+/*
+ * --multi: listeners added from now on belong to site (0 until called).
+ * Main thread, at startup.
+ */
+void mog_listen_set_site(unsigned site);
+
+/* Close the listeners of every other site (a site's process).  Main thread, before the loop. */
+void mog_listen_keep_site(unsigned site);
+
 #endif /* MOG_LISTEN_H */

@@ -250,12 +250,8 @@ for my $h ('--help', '-?', '--usage') {
 
 # rejected and ignored options
 {
-	my ($rc, $out, $err) = TestDaemon::run_cli(['--multi', "--docroot=$root"]);
-	is($rc, 1, '--multi: exit 1');
-	like($err, qr/--multi is not supported/, '--multi: clear message');
-
-	# --worker-processes=N itself: 65-workers.t
-	($rc, $out, $err) = TestDaemon::run_cli(['--worker-processes=4294967296']);
+	# --multi: 13-multi.t; --worker-processes=N itself: 65-workers.t
+	my ($rc, $out, $err) = TestDaemon::run_cli(['--worker-processes=4294967296']);
 	is($rc, 1, '--worker-processes > UINT_MAX: exit 1');
 	like($err, qr/failed to parse --worker-processes=4294967296/, '> UINT_MAX: message');
 

@@ -159,9 +159,7 @@ for my $text ("pidfile = /foo\0bar\n", "docroot = $root\n# \0\n") {
 	     'A14 message mentions --multi');
 	($rc, $out, $err) = TestDaemon::run_cli(['-c', $a, '-c', $a, "--docroot=$root"]);
 	isnt($rc, 0, 'A14 the same file twice: fails');
-	($rc, $out, $err) = TestDaemon::run_cli(['--multi', "--config=$a", "--config=$b"]);
-	is($rc, 1, '--multi with two files: exit 1');
-	like($err, qr/--multi is not supported/, '--multi: clear message');
+	# --multi itself: 13-multi.t
 }
 
 # A28: a relative pidfile from the file with daemonize
