@@ -285,4 +285,28 @@ sub client {
 	is($a->stop('QUIT'), 0, 'two daemons: the first exits 0');
 }
 
+# ---- 5. a disk mounted over a busy device directory is used at once ----
+{
+	my $d = TestDaemon->start(devices => [2],
+		setup => sub { mnt($_[0]->path('dev2'), '-t', 'tmpfs', '-o', 'size=64m', 'evmogtest')
+				  or die });
+	my $dev2 = $d->path('dev2');
+	my $big = 'b' x (32 * 1024 * 1024);
+	$d->write_file('dev2/big', $big);
+	# a GET that stays in flight (the client does not read): it holds the old disk
+	my $s = $d->connect('http');
+	TestDaemon::write_all($s, "GET /dev2/big HTTP/1.1\r\n\r\n");
+	sleep 0.2;
+	ok(mnt($dev2), 'a new disk mounted over dev2 while a GET on the old one is in flight');
+	ok(TestDaemon::poll_until(sub { put($d, '/dev2/new') == 201 && -e "$dev2/new" }, TestDaemon::slow(5)),
+	   'PUTs land on the new disk, not on the hidden one');
+	my $r = TestDaemon::read_response($s, timeout => 30, discard_body => 1);
+	ok($r && $r->{status} == 200 && $r->{body_len} == length($big),
+	   'the in-flight GET from the old disk finishes whole');
+	close $s;
+	ok(umnt_idle($dev2), 'the new disk unmounts');
+	ok(umnt_idle($dev2), 'and so does the old one once its GET ended');
+	is($d->stop('QUIT'), 0, 'stacked mounts: daemon exits 0');
+}
+
 done_testing();
