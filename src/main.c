@@ -24,6 +24,8 @@
 #include "dev/devdir.h"
 #include "dev/iostat.h"
 #include "dev/usage.h"
+#include "dev/integrity.h"
+#include "dev/scrub.h"
 #include "http/http.h"
 #include "mgmt/mgmt.h"
 #include "net/conn.h"
@@ -174,7 +176,10 @@ static void start_services(void)
 	mog_dev_init(opts.docroot, opts.threads_per_dev, opts.mgmt != NULL);
 	mog_dev_set_deadline(opts.io_deadline_s);
 	mog_dev_set_fence(opts.fence_pct);
+	mog_integrity_verify = opts.verify_reads;
+	mog_scrub_set_rate(mog_usage_writer ? opts.scrub_rate : 0);	/* one scrubber per docroot */
 	mog_dev_start();
+	mog_scrub_start();
 	mog_conn_start_sweep(opts.slow_timeout_s);
 	if (opts.mgmt && opts.iostat)
 		mog_iostat_start(mog_mgmt_watch_round);
@@ -273,6 +278,7 @@ int main(int argc, char **argv)
 
 	ev_run(mog_loop, 0);
 
+	mog_scrub_stop();
 	mog_dev_shutdown();
 	mog_cli_destroy(&opts);
 	return 0;

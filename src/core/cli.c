@@ -20,7 +20,7 @@
 enum {
 	OPT_HTTPLISTEN = 256, OPT_MGMTLISTEN, OPT_DOCROOT, OPT_MAXCONNS, OPT_PIDFILE,
 	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE,
-	OPT_FENCE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
+	OPT_FENCE, OPT_VERIFY, OPT_SCRUB_RATE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
 	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP, OPT_REQUIRE_MOUNT,
 	OPT_DEVICE_ID_FILE
 };
@@ -45,6 +45,8 @@ static const struct option longopts[] = {
 	{ "slow-timeout", required_argument, NULL, OPT_SLOW_TIMEOUT },
 	{ "io-deadline", required_argument, NULL, OPT_IO_DEADLINE },
 	{ "fence-eio", required_argument, NULL, OPT_FENCE },
+	{ "verify-reads", required_argument, NULL, OPT_VERIFY },
+	{ "scrub-rate", required_argument, NULL, OPT_SCRUB_RATE },
 	{ "statuslisten", required_argument, NULL, OPT_STATUSLISTEN },
 	{ "accesslog", required_argument, NULL, OPT_ACCESSLOG },
 	{ "require-mount", no_argument, NULL, OPT_REQUIRE_MOUNT },
@@ -95,6 +97,12 @@ void mog_cli_usage(FILE *out)
 "                            (one that was a mount point always is)\n"
 "      --device-id-file      check each device's .evmogstored-id (devid and\n"
 "                            filesystem, written at first use); refuse a mismatch\n"
+"      --verify-reads=yes|no check whole-file GETs against the CRC-32Cs stored\n"
+"                            by PUT; a mismatch aborts the reply and moves the\n"
+"                            file to devNNN/.quarantine/ (default yes)\n"
+"      --scrub-rate=RATE     bytes per second each device's scrubber reads,\n"
+"                            with an optional K, M or G suffix (powers of 1024);\n"
+"                            0: no scrubbing (default 10M)\n"
 "      --multi               allow several --config files: one site each\n"
 "      --worker-processes=N  a master and N worker processes (default 0: none)\n"
 "  -V, --version             print the version and exit\n"
@@ -232,6 +240,11 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 		     : file->fence_pct >= 0 ? (unsigned)file->fence_pct : 10;
 	o->require_mount = cl->require_mount > 0 || file->require_mount > 0;
 	o->device_id_file = cl->device_id_file > 0 || file->device_id_file > 0;
+	o->verify_reads = cl->verify_reads >= 0 ? cl->verify_reads
+			: file->verify_reads >= 0 ? file->verify_reads : true;
+	o->scrub_rate = cl->scrub_rate >= 0 ? (unsigned long long)cl->scrub_rate
+		      : file->scrub_rate >= 0 ? (unsigned long long)file->scrub_rate
+		      : DEFAULT_SCRUB_RATE;
 }
 
 static void source_init(struct source *s)
@@ -244,6 +257,8 @@ static void source_init(struct source *s)
 	s->workers = -1;
 	s->require_mount = -1;
 	s->device_id_file = -1;
+	s->verify_reads = -1;
+	s->scrub_rate = -1;
 }
 
 /* The command line's share of one site: its own copies of what merge() consumes. */

@@ -32,6 +32,8 @@ struct mog_opts {
 	unsigned workers;		/* --worker-processes: 0 (default) for one process */
 	bool require_mount;		/* every device directory must be a mount point */
 	bool device_id_file;		/* check each device's identity file */
+	bool verify_reads;		/* whole-file GETs check stored CRCs; default true */
+	unsigned long long scrub_rate;	/* bytes/s per device scrubber; 0 = off; default 10 MiB */
 	char *config;			/* --config path, NULL if none */
 	struct mog_opts *next;		/* --multi: the next --config file's site, or NULL */
 };

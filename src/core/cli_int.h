@@ -11,6 +11,7 @@
 #define DEFAULT_SLOW_TIMEOUT_S 60U
 #define MAX_SLOW_TIMEOUT_S 86400U
 #define DEFAULT_IO_DEADLINE_S 30U
+#define DEFAULT_SCRUB_RATE (10ULL << 20)
 #define CONFIG_MAX (1024 * 1024)	/* far beyond any real mogstored.conf */
 
 /* What one source (the command line, or the configuration file) said; unset is NULL/-1/0. */
@@ -31,6 +32,8 @@ struct source {
 	long workers;			/* -1: not given */
 	int require_mount;		/* -1: not given */
 	int device_id_file;		/* -1: not given */
+	int verify_reads;		/* -1: not given */
+	long long scrub_rate;		/* -1: not given; 0: off */
 };
 
 /* Where a value came from: NULL for the command line. */

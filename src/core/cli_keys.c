@@ -1,6 +1,7 @@
 /* cli_keys.c: one setting at a time, from the command line or a mogstored.conf line. */
 #include <config.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -130,6 +131,29 @@ static void set_fsync(struct source *s, const char *key, const char *val, const 
 		invalid(w, "failed to parse %s%s=%s (expected data or none)", dashes(w), key, val);
 }
 
+/* A byte rate: digits and an optional K, M or G (powers of 1024). */
+static void set_rate(struct source *s, const char *key, const char *val, const struct where *w)
+{
+	unsigned long long n, mult = 1;
+	char *end;
+
+	errno = 0;
+	n = strtoull(val, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		mult = 1ull << 10;
+	else if (*end == 'M' || *end == 'm')
+		mult = 1ull << 20;
+	else if (*end == 'G' || *end == 'g')
+		mult = 1ull << 30;
+	if (mult > 1)
+		end++;
+	if (errno || end == val || !isdigit((unsigned char)*val) || *end != '\0' ||
+	    n > (1ull << 40) / mult)
+		invalid(w, "failed to parse %s%s=%s (bytes per second, 0..1T)", dashes(w), key, val);
+	else
+		s->scrub_rate = (long long)(n * mult);
+}
+
 /*
  * Perl truth plus the words operators write: 0, false, no, off are off.  An
  * empty value ("daemonize =") never gets here: the parser reports it as a
@@ -139,6 +163,15 @@ static bool is_false(const char *val)
 {
 	return strcmp(val, "0") == 0 || strcasecmp(val, "false") == 0 ||
 	       strcasecmp(val, "no") == 0 || strcasecmp(val, "off") == 0;
+}
+
+static void set_verify(struct source *s, const char *key, const char *val, const struct where *w)
+{
+	if (is_false(val) || strcmp(val, "1") == 0 || strcasecmp(val, "yes") == 0 ||
+	    strcasecmp(val, "true") == 0 || strcasecmp(val, "on") == 0)
+		s->verify_reads = !is_false(val);
+	else
+		invalid(w, "failed to parse %s%s=%s (expected yes or no)", dashes(w), key, val);
 }
 
 /*
@@ -226,6 +259,10 @@ void mog_cli_set_key(struct source *s, const char *key, const char *val, const s
 	} else if (strcmp(key, "worker-processes") == 0 || strcmp(key, "worker_processes") == 0) {
 		if (mog_cli_parse_number(key, val, UINT_MAX, &n, w))
 			s->workers = (long)n;
+	} else if (strcmp(key, "verify-reads") == 0) {
+		set_verify(s, key, val, w);
+	} else if (strcmp(key, "scrub-rate") == 0) {
+		set_rate(s, key, val, w);
 	} else if (strcmp(key, "daemonize") == 0 && w != NULL) {
 		/* bare "daemonize" (cmogstored) arrives as "", "daemonize = 1" as Perl has it */
 		s->daemonize = *val == '\0' || !is_false(val);

@@ -38,6 +38,7 @@ static void http_release(struct mog_conn *conn)
 
 	mog_http_put_release(h);
 	mog_target_release(&h->target);
+	mog_http_sum_release(h);
 	free(h->obuf);
 	h->obuf = NULL;
 }

@@ -70,7 +70,21 @@ static void head_for(struct mog_http *h, off_t size, time_t mtime)
 static void send_body(struct mog_http *h)
 {
 	size_t slice = SEND_SLICE;
+	off_t limit = mog_http_verify_limit(h);
 
+	if (limit < 0 && h->woff == 0) {
+		/* the first bytes are bad and nothing is sent yet: say so */
+		close(h->fd);
+		h->fd = -1;
+		h->off = h->end;
+		mog_http_respond_status(h, 500);
+		h->result = HTTP_RES_RESPOND;
+		return;
+	}
+	if (limit < 0) {
+		h->result = HTTP_RES_DROP;	/* never a complete reply with bad bytes */
+		return;
+	}
 	switch (mog_http_send_wbuf(h, h->off < h->end)) {
 	case 0:
 		h->result = HTTP_RES_WANT_WRITE;
@@ -80,9 +94,17 @@ static void send_body(struct mog_http *h)
 		return;
 	}
 	while (h->off < h->end) {
-		off_t left = h->end - h->off;
-		size_t want = left > (off_t)slice ? slice : (size_t)left;
-		ssize_t n = sendfile(h->conn->io.fd, h->fd, &h->off, want);
+		off_t left;
+		size_t want;
+		ssize_t n;
+
+		if (h->off >= limit && (limit = mog_http_verify_limit(h)) < 0) {
+			h->result = HTTP_RES_DROP;	/* never a complete reply with bad bytes */
+			return;
+		}
+		left = limit - h->off;
+		want = left > (off_t)slice ? slice : (size_t)left;
+		n = sendfile(h->conn->io.fd, h->fd, &h->off, want);
 
 		if (n > 0) {
 			slice -= (size_t)n;
@@ -242,8 +264,9 @@ static bool get_cached(struct mog_http *h)
 	}
 	len = (size_t)(h->end - h->off);
 	if (len > CACHED_BODY_MAX ||
-	    preadv2(fd, &(struct iovec){ body, len }, 1, h->off, RWF_NOWAIT) != (ssize_t)len) {
-		/* big, or not all in the page cache: the pool sends it (already open) */
+	    preadv2(fd, &(struct iovec){ body, len }, 1, h->off, RWF_NOWAIT) != (ssize_t)len ||
+	    !mog_http_verify_small(h, &st, body, len)) {
+		/* big, not cached, or no matching CRC in memory: the pool sends it */
 		h->fd = fd;
 		mog_http_submit(h, mog_http_get_send, true);
 		return true;
@@ -258,6 +281,11 @@ void mog_http_get(struct mog_http *h)
 {
 	if (mog_path_has_dotdot(h->path, h->path_len)) {
 		mog_http_respond_status(h, 403);
+		h->state = HTTP_SEND;
+		return;
+	}
+	if (mog_http_is_quarantine(h->path, h->path_len)) {
+		mog_http_respond_status(h, 404);	/* corrupt files are not served */
 		h->state = HTTP_SEND;
 		return;
 	}

@@ -5,6 +5,7 @@
 #include <time.h>
 #include "../dev/target.h"
 #include "../util/digest.h"
+#include "../util/sum.h"
 #include "http_parser.h"
 #include "chunk_parser.h"
 #include "http.h"
@@ -53,6 +54,8 @@ struct mog_http {
 	/* GET/HEAD */
 	int fd;				/* open file, -1 if none */
 	off_t off, end;			/* body bytes [off, end) still to send */
+	struct mog_http_vfy *vfy;	/* heap: checking a whole-file GET (http_integrity.c) */
+	bool vfy_off;			/* nothing to check for this GET */
 
 	size_t wlen, woff;		/* wbuf bytes filled, and sent */
 	char *obuf;			/* heap: the rest of a response the socket refused */
@@ -70,6 +73,7 @@ struct mog_http {
 	struct mog_chunk chunk;
 	bool digest_on;
 	struct mog_digest md5;
+	struct mog_sum_builder *sumb;	/* heap: the record of a whole-file PUT */
 
 	/* measurements, added to the metrics when the request finishes */
 	double started;			/* ev_now() when the head was parsed */
@@ -121,6 +125,18 @@ void mog_http_put(struct mog_http *h);		/* loop: PUT dispatch */
 void mog_http_put_body(struct mog_job *job);	/* pool: continue reading the body */
 void mog_http_put_release(struct mog_http *h);	/* any: remove temp file, close fds */
 void mog_http_put_timeout(struct mog_http *h);	/* loop: the body stalled; log and release */
+
+/* http_integrity.c */
+bool mog_http_is_quarantine(const char *path, size_t len);	/* any: under .quarantine/ */
+void mog_http_sum_begin(struct mog_http *h);	/* loop: a whole-file PUT computes its record */
+int mog_http_sum_commit(struct mog_http *h);	/* pool: store it on h->fd; 0 or -1 (errno) */
+void mog_http_sum_release(struct mog_http *h);	/* owner of h: free checksum state */
+/* loop: a small body read whole on the loop may be sent (its cached CRC matches) */
+bool mog_http_verify_small(struct mog_http *h, const struct stat *st, const void *body,
+			   size_t len);
+/* pool: body bytes below the returned offset are checked and may be sent; -1: corrupt
+ * (quarantined and logged: abort the reply) */
+off_t mog_http_verify_limit(struct mog_http *h);
 
 /* http_delete.c */
 void mog_http_delete(struct mog_http *h);	/* loop: DELETE dispatch */

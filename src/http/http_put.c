@@ -15,6 +15,7 @@
 #include "xalloc.h"
 #include "../core/log.h"
 #include "../util/addr.h"
+#include "../dev/integrity.h"
 #include "../util/fs.h"
 #include "../util/path.h"
 #include "../dev/devdir.h"
@@ -86,6 +87,8 @@ static int write_data(struct mog_http *h, const char *buf, size_t len)
 {
 	if (h->digest_on)
 		mog_digest_update(&h->md5, buf, len);
+	if (h->sumb)
+		mog_sum_builder_update(h->sumb, buf, len);
 	while (len > 0) {
 		ssize_t n = h->partial ? pwrite(h->fd, buf, len, h->put_off)
 				       : write(h->fd, buf, len);
@@ -161,6 +164,9 @@ static void commit(struct mog_http *h)
 			return;
 		}
 	}
+	/* the record goes on the temp file: never visible without it */
+	if (mog_http_sum_commit(h) < 0)
+		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (mog_http_cfg.fsync == MOG_FSYNC_DATA && fdatasync(h->fd) < 0)
 		goto fail;
@@ -370,6 +376,11 @@ static void put_open(struct mog_job *job)
 	}
 	if (h->partial) {
 		fd = openat(h->dir_fd, h->base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+		/* the record no longer matches: a later whole read or scrub makes a new one */
+		if (fd >= 0 && mog_integrity_drop(fd) < 0) {
+			close(fd);
+			fd = -1;
+		}
 	} else {
 		for (tries = 0; tries < 2 && fd < 0; tries++) {
 			unsigned r = (unsigned)random();
@@ -435,5 +446,7 @@ void mog_http_put(struct mog_http *h)
 	h->digest_on = req->has_content_md5 || (h->chunked && req->trailer_md5);
 	if (h->digest_on)
 		mog_digest_init(&h->md5, MOG_DIGEST_MD5);
+	if (!h->partial)
+		mog_http_sum_begin(h);
 	mog_http_submit(h, put_open, true);
 }

@@ -201,6 +201,7 @@ static enum mog_next command(struct mog_mgmt *m)
 		m->job.err = 0;
 		m->fsck = req->fsck;
 		mog_target_release(&m->target);
+		m->stored = req->stored;
 		mog_target_lookup(&m->target, m->path, req->path_len);
 		mog_mgmt_submit(m, req->cmd == MOG_MGMT_SIZE ? mog_mgmt_size_run : mog_mgmt_digest_open);
 		return MOG_NEXT_JOB;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "xalloc.h"
+#include "../dev/integrity.h"
 #include "../util/fs.h"
 #include "mgmt_int.h"
 
@@ -56,6 +57,7 @@ void mog_mgmt_digest_open(struct mog_job *job)
 	const char *rel;
 	int dir_fd = mog_target_open_dir(&m->target, m->path, &rel), fd = -1;
 	struct stat st;
+	char hex[33];
 
 	m->phase = PHASE_REPLY;
 	if (dir_fd >= 0) {
@@ -75,6 +77,10 @@ void mog_mgmt_digest_open(struct mog_job *job)
 	}
 	if (!S_ISREG(st.st_mode)) {	/* a FIFO or device would block or never end */
 		mog_mgmt_out_set(m, "%s %s=-1\r\n", m->path, alg_name(m));
+		goto out;
+	}
+	if (m->stored && mog_integrity_md5(fd, &st, hex)) {
+		mog_mgmt_out_set(m, "%s MD5=%s\r\n", m->path, hex);
 		goto out;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

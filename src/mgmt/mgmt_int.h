@@ -37,6 +37,7 @@ struct mog_mgmt {
 	/* MD5 / SHA-1 */
 	enum digest_phase phase;
 	bool fsck;
+	bool stored;			/* "MD5 <path> stored": the recorded MD5 will do */
 	bool fsck_holding;		/* this request holds its filesystem's fsck slot */
 	int fd;
 	off_t off;

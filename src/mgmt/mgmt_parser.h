@@ -31,6 +31,7 @@ struct mog_mgmt_req {
 	size_t line_len;		/* bytes of the line including its terminator */
 	size_t path_off, path_len;	/* SIZE, MD5, SHA1, BAD_URI: path as sent */
 	bool fsck;			/* MD5/SHA1 reason was exactly "fsck" */
+	bool stored;			/* MD5 reason was exactly "stored" */
 	unsigned long aio_threads;	/* AIO_THREADS: N (saturated at ULONG_MAX) */
 	size_t token_off, token_len;	/* UNKNOWN: first word of the line */
 };

@@ -24,6 +24,7 @@
 	action token_start { req->token_off = fpc - buf; }
 	action token_end { req->token_len = fpc - buf - req->token_off; }
 	action set_fsck { req->fsck = true; }
+	action set_stored { req->stored = true; }
 	action aio_digit {
 		unsigned long d = fc - '0';
 
@@ -39,8 +40,9 @@
 	# doc/protocol.md, Sideband paths; ".." and the length are checked in C afterwards
 	path = ('/' [A-Za-z0-9/.\-]*) >path_start %path_end;
 
-	# trackers send "fsck"; only that exact word limits concurrency
-	reason = ("fsck" %set_fsck) | ([A-Za-z0-9_]+ - "fsck");
+	# trackers send "fsck"; only that exact word limits concurrency;
+	# "stored" asks for the MD5 a PUT recorded, when it still fits the file
+	reason = ("fsck" %set_fsck) | ("stored" %set_stored) | ([A-Za-z0-9_]+ - "fsck" - "stored");
 
 	size = "size " path eol @{ req->cmd = MOG_MGMT_SIZE; };
 	md5 = "MD5 " path (" " reason)? eol @{ req->cmd = MOG_MGMT_MD5; };
@@ -108,6 +110,8 @@ enum mog_parse mog_mgmt_parse(struct mog_mgmt_req *req, const char *buf, size_t 
 		req->cmd = MOG_MGMT_BAD_URI;
 	if (req->cmd != MOG_MGMT_MD5 && req->cmd != MOG_MGMT_SHA1)
 		req->fsck = false;
+	if (req->cmd != MOG_MGMT_MD5)
+		req->stored = false;
 	if (req->cmd != MOG_MGMT_AIO_THREADS)
 		req->aio_threads = 0;
 	return MOG_PARSE_DONE;

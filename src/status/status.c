@@ -13,6 +13,7 @@
 #include "../core/accesslog.h"
 #include "../core/metrics.h"
 #include "../dev/dev.h"
+#include "../dev/scrub.h"
 #include "../mgmt/mgmt.h"
 #include "../http/http.h"
 #include "../http/http_date.h"
@@ -308,9 +309,9 @@ static void page(struct status_req *s)
 		    d->pool.queued, d->pool.busy, d->pool.nthreads, errs,
 		    d->failing || d->unavailable ? " failing" : "", state);
 	}
-	put(s, "</table>\n<p>Latencies are histogram bucket bounds; the same numbers are at "
+	put(s, "</table>\n%s<p>Latencies are histogram bucket bounds; the same numbers are at "
 	       "<a href=\"/metrics\">/metrics</a>; health at <a href=\"/health\">/health</a>.</p>\n"
-	       "</body></html>\n");
+	       "</body></html>\n", mog_scrub_report_cstr(true));
 }
 
 /* 200 "ok" when every listener and device pool works; 503 and the reasons otherwise. */
@@ -395,6 +396,7 @@ static void build(struct status_req *s, struct mog_conn *conn)
 		respond(s, TEXT, 405);
 	} else if (strcmp(path, "/metrics") == 0) {
 		metrics(s);
+		put(s, "%s", mog_scrub_report_cstr(false));
 		respond(s, PROMETHEUS, 200);
 	} else if (strcmp(path, "/") == 0) {
 		page(s);

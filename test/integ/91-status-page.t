@@ -87,11 +87,12 @@ for my $tag (qw(html head body table p h1 title style)) {
 	my $close = () = $html =~ m{</$tag>}g;
 	is($open, $close, "balanced <$tag> ($open)") if $open || $close;
 }
-my @trs = $html =~ /<tr\b/g;
-my @etrs = $html =~ m{</tr>}g;
+my ($devtable) = $html =~ m{(<table id="devices">.*?</table>)}s;
+my @trs = ($devtable // '') =~ /<tr\b/g;
+my @etrs = ($devtable // '') =~ m{</tr>}g;
 is(scalar @trs, 1 + @DEVS, 'one header row and one row per device');
 is(scalar @etrs, scalar @trs, 'every <tr> closed');
-my ($head) = $html =~ m{(<tr><th.*?</tr>)}s;
+my ($head) = ($devtable // "") =~ m{(<tr><th.*?</tr>)}s;
 is(scalar(() = ($head // '') =~ /<th\b/g), 13, 'header row has 13 columns');
 for my $col ('device', 'usage', 'used', 'total', '%util', 'GET p50', 'GET p99', 'PUT p50',
 	     'PUT p99', 'queue', 'busy', 'errors', 'state') {
