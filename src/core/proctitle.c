@@ -11,11 +11,15 @@ extern char **environ;
 static char *area;		/* argv[0] as the kernel placed it */
 static size_t area_len;		/* contiguous argv+environ strings from there */
 static size_t argv_len;		/* the argv part of it */
+/* kept reachable for leak checkers: unsetenv() drops strings from environ, and
+ * glibc's exit-time cleanup (clearenv) sets environ to NULL; volatile, or the
+ * compiler drops these write-only copies */
+static char **volatile env_array, **volatile env_copy, **volatile argv_copy;
 static char role[256];		/* ": master ...", ": worker[N]" or "" */
 
 void mog_proctitle_init(int argc, char **argv)
 {
-	char *end, **env;
+	char *end, **env, **copy;
 	size_t n = 0;
 	int i;
 
@@ -33,12 +37,17 @@ void mog_proctitle_init(int argc, char **argv)
 		end += strlen(end) + 1;
 	area_len = (size_t)(end - area);
 	env = xnmalloc(n + 1, sizeof(*env));
+	copy = xnmalloc(n + 1, sizeof(*copy));
 	for (i = 0; (size_t)i < n; i++)
-		env[i] = xstrdup(environ[i]);
-	env[n] = NULL;
-	environ = env;
+		env[i] = copy[i] = xstrdup(environ[i]);
+	env[n] = copy[n] = NULL;
+	environ = env_array = env;
+	env_copy = copy;
+	copy = xnmalloc((size_t)argc + 1, sizeof(*copy));
 	for (i = 0; i < argc; i++)
-		argv[i] = xstrdup(argv[i]);
+		argv[i] = copy[i] = xstrdup(argv[i]);
+	copy[argc] = NULL;
+	argv_copy = copy;
 }
 
 static const char *skip_separators(const char *s)

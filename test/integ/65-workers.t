@@ -162,6 +162,10 @@ for my $sig (qw(TERM INT)) {
 {
 	my ($d, @w) = start_tree(1);
 	my $s = $d->connect('http');
+	# a first answer proves a worker owns the connection (not still in the backlog)
+	TestDaemon::write_all($s, "GET /dev1/none HTTP/1.1\r\nHost: t\r\n\r\n");
+	my $r0 = TestDaemon::read_response($s);
+	is($r0 && $r0->{status}, 404, 'draining: a first request on the connection answered');
 	TestDaemon::write_all($s, 'GET /');
 	sleep($VG ? 0.5 : 0.1);	# the worker reads the partial request (nothing to poll for)
 	kill 'QUIT', $d->{pid};
