@@ -163,8 +163,10 @@ int mog_integrity_quarantine(int dev_fd, unsigned devid, const char *rel, ino_t 
 	return 0;
 }
 
-/* Direct-mapped: a collision only costs one xattr read on the pool. */
-#define CACHE_SLOTS 4096
+/* 4-way set associative, 16384 entries (768 KiB, touched only as used): a miss
+ * only costs the request a trip to the pool and an xattr read. */
+#define CACHE_SETS 4096
+#define CACHE_WAYS 4
 
 struct cache_slot {
 	dev_t dev;
@@ -176,28 +178,39 @@ struct cache_slot {
 	bool used;
 };
 
-static struct cache_slot cache[CACHE_SLOTS];
+static struct cache_slot cache[CACHE_SETS][CACHE_WAYS];
+static unsigned char cache_next[CACHE_SETS];	/* the way to replace next */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct cache_slot *slot_of(const struct stat *st)
+static unsigned set_of(const struct stat *st)
 {
-	uint64_t k = (uint64_t)st->st_ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)st->st_dev;
+	uint64_t k = ((uint64_t)st->st_ino ^ (uint64_t)st->st_dev << 32) * 0x9e3779b97f4a7c15ull;
 
-	return &cache[(k >> 20) % CACHE_SLOTS];
+	return (unsigned)(k >> 40) % CACHE_SETS;
+}
+
+static bool same_file(const struct cache_slot *c, const struct stat *st)
+{
+	return c->used && c->dev == st->st_dev && c->ino == st->st_ino;
 }
 
 bool mog_integrity_cache_get(const struct stat *st, uint32_t *crc, bool *none)
 {
-	struct cache_slot *c = slot_of(st);
-	bool hit;
+	struct cache_slot *set = cache[set_of(st)];
+	bool hit = false;
+	int w;
 
 	pthread_mutex_lock(&cache_lock);
-	hit = c->used && c->dev == st->st_dev && c->ino == st->st_ino &&
-	      c->size == st->st_size && c->mtime.tv_sec == st->st_mtim.tv_sec &&
-	      c->mtime.tv_nsec == st->st_mtim.tv_nsec;
-	if (hit) {
-		*crc = c->crc;
-		*none = c->none;
+	for (w = 0; w < CACHE_WAYS && !hit; w++) {
+		struct cache_slot *c = &set[w];
+
+		hit = same_file(c, st) && c->size == st->st_size &&
+		      c->mtime.tv_sec == st->st_mtim.tv_sec &&
+		      c->mtime.tv_nsec == st->st_mtim.tv_nsec;
+		if (hit) {
+			*crc = c->crc;
+			*none = c->none;
+		}
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return hit;
@@ -205,10 +218,18 @@ bool mog_integrity_cache_get(const struct stat *st, uint32_t *crc, bool *none)
 
 void mog_integrity_cache_put(const struct stat *st, uint32_t crc, bool none)
 {
-	struct cache_slot *c = slot_of(st);
+	unsigned s = set_of(st);
+	struct cache_slot *set = cache[s];
+	int w;
 
 	pthread_mutex_lock(&cache_lock);
-	*c = (struct cache_slot){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, crc, none,
-				  true };
+	for (w = 0; w < CACHE_WAYS && !same_file(&set[w], st) && set[w].used; w++)
+		;
+	if (w == CACHE_WAYS) {
+		w = cache_next[s];
+		cache_next[s] = (unsigned char)((w + 1) % CACHE_WAYS);
+	}
+	set[w] = (struct cache_slot){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, crc, none,
+				      true };
 	pthread_mutex_unlock(&cache_lock);
 }

@@ -19,6 +19,7 @@ struct mog_http_vfy {
 	struct stat st;			/* the file when the GET opened it */
 	bool adopt;			/* no record: compute one while sending */
 	bool rebind;			/* the record matches the bytes but not the inode/mtime */
+	bool cached;			/* sum holds only the CRC from the in-memory cache */
 	off_t front;			/* bytes [0, front) read and, unless adopting, checked */
 	struct mog_sum_check check;
 	struct mog_sum_builder build;
@@ -149,6 +150,7 @@ static void corrupt(struct mog_http *h, const char *why)
 static bool vfy_start(struct mog_http *h)
 {
 	struct mog_http_vfy *v;
+	bool none;
 
 	if (!mog_integrity_verify || h->status != 200 || h->head_only || !h->target.in_dev ||
 	    h->body_first != 0)
@@ -160,6 +162,19 @@ static bool vfy_start(struct mog_http *h)
 		return false;
 	}
 	h->vfy = v;
+	if (v->st.st_size <= (off_t)1 << MOG_SUM_BASE_SHIFT &&
+	    mog_integrity_cache_get(&v->st, &v->sum.crc[0], &none)) {
+		if (none && !mog_integrity_adoptable(&v->st))
+			goto unchecked;
+		if (!none) {	/* one block, CRC known: no xattr read */
+			v->sum.block_shift = MOG_SUM_BASE_SHIFT;
+			v->sum.size = (uint64_t)v->st.st_size;
+			v->sum.nblocks = v->st.st_size > 0;
+			mog_sum_check_init(&v->check, &v->sum);
+			v->cached = true;
+			return true;
+		}
+	}
 	switch (mog_integrity_load(h->fd, &v->sum)) {
 	case MOG_INTEGRITY_LOADED:
 		mog_sum_check_init(&v->check, &v->sum);
@@ -180,6 +195,7 @@ static bool vfy_start(struct mog_http *h)
 	case MOG_INTEGRITY_NEWER:
 		break;
 	}
+unchecked:
 	mog_http_sum_release(h);
 	return false;
 }
@@ -192,7 +208,7 @@ static void vfy_finish(struct mog_http *h)
 
 	if (!v->adopt && !v->rebind) {
 		mog_integrity_count(MOG_IC_VERIFIED);
-		if (v->sum.nblocks == 1)
+		if (v->sum.nblocks == 1 && !v->cached)
 			mog_integrity_cache_put(&v->st, v->sum.crc[0], false);
 		return;
 	}
