@@ -35,13 +35,38 @@ static int open_dir_comp(int cur, const char *comp, bool create)
 	return fd;
 }
 
-/* Walk rel one component at a time with O_NOFOLLOW; returns an fd for the last one. */
+/* The last component: comp opened in cur with flags, refusing a symlink as openat2 does. */
+static int open_last(int cur, const char *comp, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	/* O_NOFOLLOW|O_DIRECTORY on a symlink says ENOTDIR: say ELOOP,
+	 * as openat2(RESOLVE_NO_SYMLINKS) does */
+	if (fd < 0 && errno == ENOTDIR &&
+	    fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		errno = ELOOP;
+	/* O_PATH|O_NOFOLLOW opens the symlink itself instead of failing */
+	if (fd >= 0 && (flags & O_PATH) && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+		close(fd);
+		fd = -1;
+		errno = ELOOP;
+	}
+	return fd;
+}
+
+/*
+ * Walk rel one component at a time with O_NOFOLLOW; returns an fd for the last one.
+ * ".." goes back to the directory opened before (never openat(".."), which could
+ * leave dir_fd); above dir_fd itself it fails with EXDEV, as RESOLVE_BENEATH does.
+ */
 static int walk_open(int dir_fd, const char *rel, int flags, mode_t mode)
 {
 	char buf[MOG_PATH_MAX + 1];
+	int stack[MOG_PATH_MAX / 2 + 1];	/* directories opened on the way down */
+	size_t n = strlen(rel), depth = 0;
 	char *comp, *next, *save = NULL;
-	size_t n = strlen(rel);
-	int cur = dir_fd, fd;
+	int fd = -1, err;
 
 	if (n > MOG_PATH_MAX) {
 		errno = ENAMETOOLONG;
@@ -55,38 +80,36 @@ static int walk_open(int dir_fd, const char *rel, int flags, mode_t mode)
 		strcpy(buf, ".");
 		comp = buf;
 	}
-	for (;;) {
-		next = strtok_r(NULL, "/", &save);
-		if (next == NULL) {
-			struct stat st;
+	for (;; comp = next) {
+		int cur = depth ? stack[depth - 1] : dir_fd;
+		bool up = strcmp(comp, "..") == 0;
 
-			fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-			/* O_NOFOLLOW|O_DIRECTORY on a symlink says ENOTDIR: say ELOOP,
-			 * as openat2(RESOLVE_NO_SYMLINKS) does */
-			if (fd < 0 && errno == ENOTDIR &&
-			    fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-				errno = ELOOP;
-			/* O_PATH|O_NOFOLLOW opens the symlink itself instead of failing */
-			if (fd >= 0 && (flags & O_PATH) && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
-				close(fd);
-				fd = -1;
-				errno = ELOOP;
-			}
+		next = strtok_r(NULL, "/", &save);
+		if (up && depth == 0) {
+			errno = EXDEV;
+			fd = -1;
 			break;
 		}
+		if (up) {
+			close(stack[--depth]);
+			cur = depth ? stack[depth - 1] : dir_fd;
+			comp = ".";
+		}
+		if (next == NULL) {
+			fd = open_last(cur, comp, flags, mode);
+			break;
+		}
+		if (strcmp(comp, ".") == 0)
+			continue;
 		fd = open_dir_comp(cur, comp, false);
 		if (fd < 0)
 			break;
-		if (cur != dir_fd)
-			close(cur);
-		cur = fd;
-		comp = next;
+		stack[depth++] = fd;
 	}
-	if (cur != dir_fd) {
-		int err = errno;
-		close(cur);
-		errno = err;
-	}
+	err = errno;
+	while (depth > 0)
+		close(stack[--depth]);
+	errno = err;
 	return fd;
 }
 
@@ -173,7 +196,12 @@ int mog_fs_open_parent(int dir_fd, const char *rel, size_t *base_off)
 	 * symlinked "a" out of the device). */
 	cur = dir_fd;
 	for (comp = strtok_r(dir, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-		fd = open_dir_comp(cur, comp, true);
+		if (strcmp(comp, "..") == 0) {
+			fd = -1;	/* never creates its way out of dir_fd ("new/../../x") */
+			errno = EXDEV;
+		} else {
+			fd = open_dir_comp(cur, comp, true);
+		}
 		if (cur != dir_fd) {
 			int err = errno;
 			close(cur);
