@@ -87,9 +87,11 @@ ok($asleep >= 10, "stall: the dev1 pool is stalled ($asleep threads asleep in op
 
 my ($during, $during_ok) = dev2_p99();
 ok($during_ok, 'stall: dev2 GETs during the dev1 stall → 200');
-my $limit = 1.5 * $base + 0.020;
-ok($during <= $limit, sprintf('stall: dev2 GET p99 during the stall %.2f ms <= 1.5 × %.2f ms + 20 ms',
-			       $during * 1e3, $base * 1e3));
+# A dev2 GET that waited for a stalled open would take about the stall (2 s): half of it
+# separates the two without depending on how loaded the machine is (make -j8 check).
+ok($during < $STALL_MS / 2e3,
+   sprintf('stall: no dev2 GET waited for the stalled disk (p99 %.2f ms, before %.2f ms, stall %d ms)',
+	   $during * 1e3, $base * 1e3, $STALL_MS));
 
 {
 	my $t0 = time;
