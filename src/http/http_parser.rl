@@ -408,6 +408,10 @@ static void head_done(struct mog_http_req *req)
 		req->persistent = false;
 	else if (req->conn_tokens & CONN_KEEPALIVE)
 		req->persistent = true;
+	/* RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty:
+	 * answer this request, then close (a pipelined request is never read) */
+	if (req->chunked && req->version_minor == 0)
+		req->persistent = false;
 	if (req->chunked && req->has_content_length) {
 		req->chunked_and_length = true;
 		req->has_content_length = false;

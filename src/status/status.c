@@ -394,6 +394,12 @@ static void build(struct status_req *s, struct mog_conn *conn)
 	if (s->req.method != MOG_HTTP_GET && s->req.method != MOG_HTTP_HEAD) {
 		s->keep = false;	/* a body might follow: never parse it as a request */
 		respond(s, TEXT, 405);
+	} else if (s->req.chunked || s->req.chunked_and_length ||
+		   (s->req.has_content_length && s->req.content_length > 0)) {
+		/* this port takes no bodies: refuse, and close rather than parse one */
+		s->keep = false;
+		put(s, "request bodies are not accepted\n");
+		respond(s, TEXT, 400);
 	} else if (strcmp(path, "/metrics") == 0) {
 		metrics(s);
 		put(s, "%s", mog_scrub_report_cstr(false));
