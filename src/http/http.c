@@ -75,6 +75,29 @@ void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *), bool fir
 	mog_dev_pool_submit(mog_target_pool(&h->target), &h->job);
 }
 
+bool mog_http_out_of_fds(struct mog_http *h, int err)
+{
+	if (err != EMFILE && err != ENFILE)
+		return false;
+	if (!h->fd_retried) {
+		h->fd_retried = true;
+		h->result = HTTP_RES_NOFD;
+		return true;
+	}
+	mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, err));	/* 503 */
+	h->result = HTTP_RES_RESPOND;
+	return true;
+}
+
+bool mog_http_make_room(struct mog_http *h)
+{
+	bool freed = mog_conn_shed_idle(MOG_CONN_SHED_IDLE_S) > 0 ||
+		     mog_conn_closed != h->closed_seen;
+
+	h->closed_seen = mog_conn_closed;
+	return freed;
+}
+
 int mog_http_send_wbuf(struct mog_http *h, bool more)
 {
 	return mog_conn_send(h->conn, h->wbuf, h->wlen, &h->woff, more ? MSG_MORE : 0);
@@ -203,6 +226,7 @@ static enum mog_next dispatch(struct mog_http *h)
 	mog_target_lookup(&h->target, h->path, h->path_len);
 	h->head_only = req->method == MOG_HTTP_HEAD;
 	h->keep = keep_alive(h, true);
+	h->closed_seen = mog_conn_closed;
 
 	switch (req->method) {
 	case MOG_HTTP_GET:
@@ -301,6 +325,17 @@ static enum mog_next job_result(struct mog_http *h)
 	case HTTP_RES_DROP:
 		mog_dev_account(h->target.dev, h->job.err);
 		break;
+	case HTTP_RES_NOFD:
+		/* idle keep-alive clients give way to one with a request (--maxconns) */
+		if (mog_http_make_room(h)) {
+			mog_http_submit(h, h->job.run, true);
+			return MOG_NEXT_JOB;
+		}
+		if (h->req.method == MOG_HTTP_PUT)
+			h->keep = false;	/* the body was not read */
+		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, EMFILE));
+		h->state = HTTP_SEND;
+		return flush(h);
 	}
 	return MOG_NEXT_CLOSE;
 }

@@ -59,13 +59,17 @@ static void delete_run(struct mog_job *job)
 
 	h->result = HTTP_RES_RESPOND;
 	if ((dir_fd = mog_target_open_dir(&h->target, h->path, &rel)) < 0) {
-		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_DELETE, errno));
+		if (!mog_http_out_of_fds(h, errno))
+			mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_DELETE, errno));
 		return;
 	}
 	if (unlink_below(dir_fd, rel) < 0)
-		status = mog_http_status_of(h, MOG_HTTP_OP_DELETE, errno);
+		status = -errno;
 	mog_target_close_dir(&h->target, dir_fd);
-	mog_http_respond_status(h, status);
+	if (status < 0 && mog_http_out_of_fds(h, -status))
+		return;
+	mog_http_respond_status(h, status < 0 ? mog_http_status_of(h, MOG_HTTP_OP_DELETE, -status)
+					      : status);
 }
 
 void mog_http_delete(struct mog_http *h)

@@ -148,7 +148,8 @@ static void get_open(struct mog_job *job)
 
 	h->result = HTTP_RES_RESPOND;
 	if ((dir_fd = mog_target_open_dir(&h->target, h->path, &rel)) < 0) {
-		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, errno));
+		if (!mog_http_out_of_fds(h, errno))
+			mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, errno));
 		return;
 	}
 	/* O_NONBLOCK: a FIFO must never block the thread */
@@ -158,7 +159,8 @@ static void get_open(struct mog_job *job)
 	err = errno;
 	mog_target_close_dir(&h->target, dir_fd);
 	if (fd < 0) {
-		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, err));
+		if (!mog_http_out_of_fds(h, err))
+			mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, err));
 		return;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -209,6 +211,15 @@ static void send_cached(struct mog_http *h, const char *body, size_t len)
 	}
 }
 
+static int open_cached(int dir_fd, const char *rel)
+{
+	int fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)	/* O_NOATIME on a file we do not own */
+		fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK);
+	return fd;
+}
+
 /* Bodies up to this size are read into memory and written by the loop. */
 #define CACHED_BODY_MAX (64 * 1024)
 
@@ -231,15 +242,20 @@ static bool get_cached(struct mog_http *h)
 
 	if (unsupported || dir_fd < 0)
 		return false;
-	fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK);
+	fd = open_cached(dir_fd, rel);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		/* make room and retry once, here; else 503 (never to the pool, where
+		 * every request would meet the same shortage before one is answered) */
+		h->fd_retried = true;
+		if (mog_http_make_room(h))
+			fd = open_cached(dir_fd, rel);
+	}
 	if (fd < 0) {
 		if (errno == ENOSYS)
 			unsupported = true;
 		if (errno == EAGAIN || errno == ENOSYS)
 			return false;
-		/* e.g. a cached ENOENT */
+		/* e.g. a cached ENOENT; EMFILE: 503 */
 		mog_http_respond_status(h, mog_http_status_of(h, MOG_HTTP_OP_READ, errno));
 		h->state = HTTP_SEND;
 		return true;

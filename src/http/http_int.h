@@ -25,7 +25,8 @@ enum http_result {
 	HTTP_RES_RESPOND,	/* wbuf holds the response head (and any body is sent) */
 	HTTP_RES_WANT_WRITE,	/* socket full while sending the body */
 	HTTP_RES_WANT_READ,	/* PUT body: socket empty */
-	HTTP_RES_DROP		/* close without a response (PUT body cut short) */
+	HTTP_RES_DROP,		/* close without a response (PUT body cut short) */
+	HTTP_RES_NOFD		/* open failed with EMFILE/ENFILE: shed idle connections, run again */
 };
 
 /*
@@ -44,6 +45,8 @@ struct mog_http {
 	bool get_only;
 	bool keep;			/* the response keeps the connection */
 	bool head_only;			/* HEAD: no body */
+	bool fd_retried;		/* idle connections were shed once for this request */
+	unsigned long closed_seen;	/* mog_conn_closed when the request began */
 	int status;
 
 	/* the target */
@@ -89,6 +92,18 @@ struct mog_http {
 void mog_http_submit(struct mog_http *h, void (*run)(struct mog_job *), bool first);
 void mog_http_respond_status(struct mog_http *h, int status);
 int mog_http_send_wbuf(struct mog_http *h, bool more);	/* owner of h: 1 sent, 0 EAGAIN, -1 error */
+/*
+ * An open() of h's first job failed with err.  Out of descriptors (EMFILE,
+ * ENFILE) the first time: result HTTP_RES_NOFD (the loop makes room and runs
+ * the job again); the second time: 503.  Returns false (nothing done) for any
+ * other err.  Pool thread.
+ */
+bool mog_http_out_of_fds(struct mog_http *h, int err);
+/*
+ * Out of descriptors: shed connections idle for 5 s (--maxconns).  Returns
+ * true if a descriptor came free since h began (worth one more try).  Loop.
+ */
+bool mog_http_make_room(struct mog_http *h);
 
 /* http_metrics.c: count one response in mog_http_metrics.  Loop thread. */
 void mog_http_metrics_count(enum mog_http_method method, int status);

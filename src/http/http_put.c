@@ -335,6 +335,18 @@ complete:
 		commit(h);
 }
 
+/* put_open() could not open what it needs: out of descriptors, or status. */
+static void open_failed(struct mog_http *h, int err, int status)
+{
+	if (mog_http_out_of_fds(h, err)) {
+		mog_http_put_release(h);
+		if (h->result == HTTP_RES_RESPOND)
+			h->keep = false;	/* 503: the body was not read */
+		return;
+	}
+	fail(h, status);
+}
+
 static void put_open(struct mog_job *job)
 {
 	struct mog_http *h = mog_container_of(job, struct mog_http, job);
@@ -350,8 +362,8 @@ static void put_open(struct mog_job *job)
 		if (err == ENODEV)	/* --require-mount: never into the root filesystem */
 			mog_log(LOG_ERR, "PUT %s: 507: not a mount point (--require-mount)",
 				h->path);
-		fail(h, err == ENOENT || err == ENOTDIR ? 404 :
-			mog_http_status_of(h, MOG_HTTP_OP_CREATE, err));
+		open_failed(h, err, err == ENOENT || err == ENOTDIR ? 404 :
+			    mog_http_status_of(h, MOG_HTTP_OP_CREATE, err));
 		return;
 	}
 	while (*rel == '/')
@@ -360,7 +372,7 @@ static void put_open(struct mog_job *job)
 	err = errno;
 	mog_target_close_dir(&h->target, dev_fd);
 	if (h->dir_fd < 0) {
-		fail(h, err == ENOENT ? 500 : mog_http_status_of(h, MOG_HTTP_OP_CREATE, err));
+		open_failed(h, err, err == ENOENT ? 500 : mog_http_status_of(h, MOG_HTTP_OP_CREATE, err));
 		return;
 	}
 	snprintf(h->base, sizeof(h->base), "%s", rel + base_off);
@@ -395,7 +407,8 @@ static void put_open(struct mog_job *job)
 			h->tmp[0] = '\0';
 	}
 	if (fd < 0) {
-		fail(h, mog_http_status_of(h, MOG_HTTP_OP_CREATE, errno));
+		err = errno;
+		open_failed(h, err, mog_http_status_of(h, MOG_HTTP_OP_CREATE, err));
 		return;
 	}
 	h->fd = fd;

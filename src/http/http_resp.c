@@ -44,6 +44,8 @@ static const struct {
 	{ EDQUOT,		{ 500, 500, 507, 507 } },
 	{ EFBIG,		{ 500, 500, 507, 507 } },
 	{ ENODEV,		{ 404, 503, 507, 507 } },	/* the device is unavailable */
+	{ EMFILE,		{ 503, 503, 503, 503 } },	/* out of descriptors (--maxconns) */
+	{ ENFILE,		{ 503, 503, 503, 503 } },
 };
 
 int mog_http_status_of(struct mog_http *h, enum mog_http_op op, int err)

@@ -13,6 +13,7 @@
 
 bool mog_shutting_down;
 size_t mog_conn_count;
+unsigned long mog_conn_closed;
 void (*mog_conn_on_all_closed)(void);
 static struct mog_conn *conns;
 
@@ -185,6 +186,7 @@ void mog_conn_free(struct mog_conn *conn)
 	free(conn->req);
 	free(conn);
 	mog_conn_count--;
+	mog_conn_closed++;
 	if (mog_shutting_down && mog_conn_count == 0 && mog_conn_on_all_closed)
 		mog_conn_on_all_closed();
 }
@@ -208,12 +210,19 @@ size_t mog_conn_expire_idle(double idle_s)
 {
 	static ev_tstamp last_run;
 	ev_tstamp now = ev_now(mog_loop);
-	struct mog_conn *conn, *next;
-	size_t n = 0;
 
 	if (now - last_run < 1.0)	/* at most once per second */
 		return 0;
 	last_run = now;
+	return mog_conn_shed_idle(idle_s);
+}
+
+size_t mog_conn_shed_idle(double idle_s)
+{
+	ev_tstamp now = ev_now(mog_loop);
+	struct mog_conn *conn, *next;
+	size_t n = 0;
+
 	for (conn = conns; conn; conn = next) {
 		next = conn->next;
 		if (conn->kind == MOG_CONN_MGMT || conn->job_out ||

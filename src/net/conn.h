@@ -88,11 +88,21 @@ void mog_conn_free(struct mog_conn *conn);
 void mog_conn_shutdown(void);
 
 /*
- * Out of descriptors: shut down HTTP connections idle (no request, nothing
- * moved) for more than idle_s seconds (doc/protocol.md, Timeouts and overload).  Management
- * connections are never expired.  Returns how many were closed.  Loop thread.
+ * Out of descriptors (accept failed): shut down HTTP connections idle (no
+ * request, nothing moved) for more than idle_s seconds (doc/protocol.md,
+ * Timeouts and overload), at most once a second.  Management connections are
+ * never expired.  Returns how many were closed.  Loop thread.
  */
 size_t mog_conn_expire_idle(double idle_s);
+
+/*
+ * The same without the once-a-second limit, for a request that could not open
+ * its file (EMFILE/ENFILE): one walk of the list per such request.  Loop thread.
+ */
+size_t mog_conn_shed_idle(double idle_s);
+
+/* Idle time after which a connection may be shed when descriptors run out. */
+#define MOG_CONN_SHED_IDLE_S 5.0
 
 /*
  * Check every connection once a second: one with a request in progress and
@@ -109,6 +119,9 @@ size_t mog_conn_idle_count(void);
 
 /* Number of open client connections.  Loop thread. */
 extern size_t mog_conn_count;
+
+/* Connections closed so far (a descriptor came free when it changes).  Loop thread. */
+extern unsigned long mog_conn_closed;
 
 /* Called when mog_conn_count drops to 0 during shutdown (set by main).  Loop thread. */
 extern void (*mog_conn_on_all_closed)(void);

@@ -206,7 +206,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 				return;
 			if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
 				/* out of descriptors: shed idle HTTP clients, retry soon */
-				if (mog_conn_expire_idle(5.0) > 0)
+				if (mog_conn_expire_idle(MOG_CONN_SHED_IDLE_S) > 0)
 					continue;
 				ev_io_stop(loop, w);
 				ev_timer_set(&l->retry, 0.25, 0.);
