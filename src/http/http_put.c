@@ -264,6 +264,7 @@ write_fail:
  * request) are kept in the connection's buffer.
  */
 #define BODY_READ_BUF (256 * 1024)
+#define BODY_SLICE (4 * 1024 * 1024)	/* body bytes per pool turn (GET: SEND_SLICE) */
 
 static pthread_key_t body_key;
 static pthread_once_t body_once = PTHREAD_ONCE_INIT;
@@ -292,7 +293,7 @@ void mog_http_put_body(struct mog_job *job)
 	char *tbuf;
 	struct mog_http *h = mog_container_of(job, struct mog_http, job);
 	struct mog_conn *conn = h->conn;
-	size_t used;
+	size_t used, turn = 0;
 	ssize_t n;
 	int rc;
 
@@ -315,6 +316,9 @@ void mog_http_put_body(struct mog_job *job)
 			}
 			if (rc != 0)
 				goto complete;
+			turn += (size_t)n;
+			if (turn >= BODY_SLICE)
+				break;	/* let other jobs of this device have the thread */
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -330,6 +334,10 @@ void mog_http_put_body(struct mog_job *job)
 		h->result = HTTP_RES_DROP;
 		return;
 	}
+	/* a slice is done: back to the end of the queue once the socket is
+	 * readable (at once when more is there), as GETs do between slices */
+	h->result = HTTP_RES_WANT_READ;
+	return;
 complete:
 	if (rc == 1)
 		commit(h);
