@@ -69,6 +69,7 @@ struct mog_http {
 	char base[MOG_PATH_MAX + 1];	/* the target's last component */
 	char tmp[MOG_PATH_MAX + 40];	/* temp name in dir_fd; "" for partial PUT */
 	bool partial;			/* Content-Range: write in place */
+	bool created;			/* the target did not exist: its directory changes */
 	bool chunked;
 	off_t body_left;		/* Content-Length bytes not yet read */
 	off_t put_off;			/* partial PUT: next file offset */

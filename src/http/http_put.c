@@ -16,6 +16,7 @@
 #include "../core/log.h"
 #include "../util/addr.h"
 #include "../dev/integrity.h"
+#include "../util/dirsync.h"
 #include "../util/fs.h"
 #include "../util/path.h"
 #include "../dev/devdir.h"
@@ -181,10 +182,13 @@ static void commit(struct mog_http *h)
 		if (renameat(h->dir_fd, h->tmp, h->dir_fd, h->base) < 0)
 			goto fail;
 		h->tmp[0] = '\0';
-		/* the rename itself must survive a crash before we say 201 */
-		if (mog_http_cfg.fsync == MOG_FSYNC_DATA && fsync(h->dir_fd) < 0)
-			goto fail;
 	}
+	/* the new name (a rename, or a Content-Range PUT that created the file)
+	 * must survive a crash before we say 201; concurrent PUTs into this
+	 * directory share the fsync */
+	if (mog_http_cfg.fsync == MOG_FSYNC_DATA && (!h->partial || h->created) &&
+	    mog_dirsync(h->dir_fd) < 0)
+		goto fail;
 	if (mog_http_cfg.fsync == MOG_FSYNC_DATA) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		h->fsync_s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -376,7 +380,8 @@ static void put_open(struct mog_job *job)
 	}
 	while (*rel == '/')
 		rel++;
-	h->dir_fd = mog_fs_open_parent(dev_fd, rel, &base_off);
+	h->dir_fd = mog_fs_open_parent(dev_fd, rel, &base_off,
+					mog_http_cfg.fsync == MOG_FSYNC_DATA);
 	err = errno;
 	mog_target_close_dir(&h->target, dev_fd);
 	if (h->dir_fd < 0) {
@@ -384,7 +389,8 @@ static void put_open(struct mog_job *job)
 		return;
 	}
 	snprintf(h->base, sizeof(h->base), "%s", rel + base_off);
-	if (fstatat(h->dir_fd, h->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	h->created = fstatat(h->dir_fd, h->base, &st, AT_SYMLINK_NOFOLLOW) < 0;
+	if (!h->created) {
 		if (S_ISLNK(st.st_mode)) {
 			fail(h, 403);
 			return;

@@ -9,6 +9,7 @@
 #ifdef HAVE_LINUX_OPENAT2_H
 # include <linux/openat2.h>
 #endif
+#include "dirsync.h"
 #include "fs.h"
 
 mode_t mog_umask = 022;
@@ -17,16 +18,19 @@ mode_t mog_umask = 022;
 static bool no_openat2;		/* set once if the kernel lacks the syscall */
 #endif
 
-/* Open one directory component below cur without following a symlink. */
-static int open_dir_comp(int cur, const char *comp, bool create)
+/* Open one directory component below cur without following a symlink;
+ * with create, make it if missing and set *made (NULL: not wanted). */
+static int open_dir_comp(int cur, const char *comp, bool *made)
 {
 	struct stat st;
 	int fd;
 
 	fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create) {
+	if (fd < 0 && errno == ENOENT && made) {
 		if (mkdirat(cur, comp, 0777) < 0 && errno != EEXIST)
 			return -1;
+		/* even on EEXIST: whoever won the race may not have synced it yet */
+		*made = true;
 		fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0 && errno == ENOTDIR &&
@@ -101,7 +105,7 @@ static int walk_open(int dir_fd, const char *rel, int flags, mode_t mode)
 		}
 		if (strcmp(comp, ".") == 0)
 			continue;
-		fd = open_dir_comp(cur, comp, false);
+		fd = open_dir_comp(cur, comp, NULL);
 		if (fd < 0)
 			break;
 		stack[depth++] = fd;
@@ -164,7 +168,7 @@ int mog_fs_open_beneath(int dir_fd, const char *rel, int flags, mode_t mode)
 	return walk_open(dir_fd, rel, flags, mode);
 }
 
-int mog_fs_open_parent(int dir_fd, const char *rel, size_t *base_off)
+int mog_fs_open_parent(int dir_fd, const char *rel, size_t *base_off, bool sync)
 {
 	char dir[MOG_PATH_MAX + 1];
 	const char *last;
@@ -196,11 +200,19 @@ int mog_fs_open_parent(int dir_fd, const char *rel, size_t *base_off)
 	 * symlinked "a" out of the device). */
 	cur = dir_fd;
 	for (comp = strtok_r(dir, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		bool made = false;
+
 		if (strcmp(comp, "..") == 0) {
 			fd = -1;	/* never creates its way out of dir_fd ("new/../../x") */
 			errno = EXDEV;
 		} else {
-			fd = open_dir_comp(cur, comp, true);
+			fd = open_dir_comp(cur, comp, &made);
+		}
+		if (fd >= 0 && made && sync && mog_dirsync(cur) < 0) {
+			int err = errno;	/* the new entry in cur may not survive a crash */
+			close(fd);
+			fd = -1;
+			errno = err;
 		}
 		if (cur != dir_fd) {
 			int err = errno;

@@ -2,6 +2,7 @@
 #ifndef MOG_FS_H
 #define MOG_FS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include "../mog.h"
 
@@ -31,10 +32,12 @@ int mog_fs_open_cached(int dir_fd, const char *rel, int flags);
 /*
  * Open the directory that will hold rel's last component, creating missing
  * directories (mode 0777 & ~umask) only after an open fails with ENOENT.
+ * With sync, each directory that gained an entry this way is synced
+ * (mog_dirsync) before the call returns, so the new path survives a crash.
  * Stores the offset of the last component in *base_off.  Same confinement
  * as mog_fs_open_beneath().  Returns a new directory fd that the caller
  * owns (never dir_fd itself), or -1 with errno.
  */
-int mog_fs_open_parent(int dir_fd, const char *rel, size_t *base_off);
+int mog_fs_open_parent(int dir_fd, const char *rel, size_t *base_off, bool sync);
 
 #endif /* MOG_FS_H */

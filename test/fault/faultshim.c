@@ -14,6 +14,11 @@
  *   MOG_FAULT_AFTER=<n>		the first n matching calls pass untouched
  *   MOG_FAULT_ID=<word>		echoed when settings are loaded (tests wait for it)
  *   MOG_FAULT_VERBOSE=1		log loads and every injected fault to fd 2
+ *   MOG_FAULT_TRACE=1		log every matching call to fd 2 as "trace <call>
+ *				<path>" (the fd's target, or the resolved path;
+ *				renameat: the new path), and "trace fsync <path>
+ *				done" when an fsync returns 0 (tests count and
+ *				order directory syncs this way)
  * Environment only:
  *   MOG_FAULT_FILE=<path>	while this file exists, its lines replace the
  *				settings above (all of them: a key it lacks is
@@ -69,6 +74,7 @@ struct settings {
 	unsigned delay_ms;
 	unsigned long after;
 	bool verbose;
+	bool trace;
 	atomic_ulong seen;		/* matching calls so far under these settings */
 };
 
@@ -233,6 +239,8 @@ static void set_key(struct settings *s, const char *key, const char *val)
 		snprintf(s->id, sizeof(s->id), "%s", val);
 	else if (strcmp(key, "MOG_FAULT_VERBOSE") == 0)
 		s->verbose = *val && strcmp(val, "0") != 0;
+	else if (strcmp(key, "MOG_FAULT_TRACE") == 0)
+		s->trace = *val && strcmp(val, "0") != 0;
 }
 
 static void describe(const struct settings *s, const char *from)
@@ -360,7 +368,7 @@ __attribute__((constructor)) static void shim_init(void)
 {
 	static const char *const keys[] = {
 		"MOG_FAULT_PATH", "MOG_FAULT_CALLS", "MOG_FAULT_ERRNO", "MOG_FAULT_DELAY_MS",
-		"MOG_FAULT_AFTER", "MOG_FAULT_ID", "MOG_FAULT_VERBOSE"
+		"MOG_FAULT_AFTER", "MOG_FAULT_ID", "MOG_FAULT_VERBOSE", "MOG_FAULT_TRACE"
 	};
 	const char *v;
 	size_t i;
@@ -411,24 +419,58 @@ static ssize_t fd_target(int fd, char *buf, size_t cap)
 	return n;
 }
 
+/* The path t works on, in buf; false if there is none. */
+static bool target_text(const struct target *t, char *buf, size_t cap)
+{
+	ssize_t n;
+
+	if (t->path == NULL)
+		return t->fd >= 0 && fd_target(t->fd, buf, cap) >= 0;
+	if (t->path[0] == '/' || (n = fd_target(t->dirfd, buf, cap - 2)) < 0) {
+		snprintf(buf, cap, "%s", t->path);
+		return true;
+	}
+	/* relative: what the kernel would resolve, "<dir>/<path>" */
+	buf[n++] = '/';
+	snprintf(buf + n, cap - (size_t)n, "%s", t->path);
+	return true;
+}
+
 static bool target_matches(const struct settings *s, const struct target *t)
 {
 	char buf[PATH_MAX * 2];
-	ssize_t n;
 
-	if (t->path == NULL) {
-		if (t->fd < 0 || fd_target(t->fd, buf, sizeof(buf)) < 0)
-			return false;
-		return strstr(buf, s->path) != NULL;
-	}
-	if (t->path[0] == '/')
-		return strstr(t->path, s->path) != NULL;
-	/* relative: what the kernel would resolve, "<dir>/<path>" */
-	if ((n = fd_target(t->dirfd, buf, sizeof(buf) - 2)) < 0)
-		return strstr(t->path, s->path) != NULL;
-	buf[n++] = '/';
-	snprintf(buf + n, sizeof(buf) - (size_t)n, "%s", t->path);
-	return strstr(buf, s->path) != NULL;
+	return target_text(t, buf, sizeof(buf)) && strstr(buf, s->path) != NULL;
+}
+
+/* MOG_FAULT_TRACE: one line for a matching call (what: "" or " done"). */
+static void trace(const struct settings *s, enum call c, struct target a, struct target b,
+		  const char *what)
+{
+	char buf[PATH_MAX * 2];
+
+	if (target_matches(s, &b) && target_text(&b, buf, sizeof(buf)))
+		say("trace %s %s%s", call_names[c], buf, what);
+	else if (target_text(&a, buf, sizeof(buf)))
+		say("trace %s %s%s", call_names[c], buf, what);
+}
+
+/* After a traced call returned rc: "done" for a successful fsync. */
+static void trace_done(enum call c, struct target a, int rc)
+{
+	struct settings *s;
+	int saved = errno;
+
+	if (in_shim || rc != 0)
+		return;
+	s = settings_get();
+	if (s == NULL || !s->trace || !(s->calls & (1u << c)) || s->path[0] == '\0')
+		return;
+	in_shim++;
+	if (target_matches(s, &a))
+		trace(s, c, a, NONE, " done");
+	in_shim--;
+	errno = saved;
 }
 
 static void pause_ms(unsigned ms)
@@ -455,6 +497,8 @@ static int decide(enum call c, struct target a, struct target b)
 		goto pass;
 	in_shim++;
 	hit = target_matches(s, &a) || target_matches(s, &b);
+	if (hit && s->trace && !nowait_call)
+		trace(s, c, a, b, "");
 	in_shim--;
 	if (!hit)
 		goto pass;
@@ -706,8 +750,12 @@ int fdatasync(int fd)
 
 int fsync(int fd)
 {
+	int rc;
+
 	FAULT(C_FSYNC, FD(fd), NONE, -1);
-	return REAL(fsync)(fd);
+	rc = REAL(fsync)(fd);
+	trace_done(C_FSYNC, FD(fd), rc);
+	return rc;
 }
 
 int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)

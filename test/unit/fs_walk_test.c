@@ -127,7 +127,7 @@ static void check_create(int root_fd, const char *how)
 	if (fd >= 0)
 		close(fd);
 
-	fd = mog_fs_open_parent(root_fd, "/n1/n2/base", &base_off);
+	fd = mog_fs_open_parent(root_fd, "/n1/n2/base", &base_off, false);
 	ok(fd >= 0 && base_off == 6 && ino_of("root/n1/n2") != 0,
 	   "%s: open_parent creates n1/n2 and points at base", how);
 	if (fd >= 0)
@@ -135,20 +135,20 @@ static void check_create(int root_fd, const char *how)
 	unlinkat(top_fd, "root/n1/n2", AT_REMOVEDIR);
 	unlinkat(top_fd, "root/n1", AT_REMOVEDIR);
 
-	fd = mog_fs_open_parent(root_fd, "lnk_dir/x/base", &base_off);
+	fd = mog_fs_open_parent(root_fd, "lnk_dir/x/base", &base_off, false);
 	ok(fd < 0 && errno == ELOOP && ino_of("root/d/x") == 0,
 	   "%s: open_parent refuses a symlinked component and creates nothing behind it", how);
 	if (fd >= 0)
 		close(fd);
 
-	fd = mog_fs_open_parent(root_fd, "d/../../escape/base", &base_off);
+	fd = mog_fs_open_parent(root_fd, "d/../../escape/base", &base_off, false);
 	ok(fd < 0 && ino_of("escape") == 0,
 	   "%s: open_parent never creates outside the directory (existing d)", how);
 	if (fd >= 0)
 		close(fd);
 	unlinkat(top_fd, "escape", AT_REMOVEDIR);
 
-	fd = mog_fs_open_parent(root_fd, "nx/../../escape/base", &base_off);
+	fd = mog_fs_open_parent(root_fd, "nx/../../escape/base", &base_off, false);
 	ok(fd < 0 && errno == EXDEV && ino_of("escape") == 0,
 	   "%s: open_parent never creates outside the directory (new nx)", how);
 	if (fd >= 0)
