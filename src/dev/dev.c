@@ -24,6 +24,7 @@ int mog_docroot_fd = -1;
 
 static struct mog_dev **devs;		/* every device ever seen, ascending devid */
 static size_t ndevs;
+unsigned long mog_dev_generation;
 static struct mog_dev **present;	/* the present ones, ascending; rebuilt per scan */
 static size_t npresent;
 static struct mog_dev_pool root_pool;	/* paths outside devices, scans */
@@ -193,6 +194,8 @@ static void scan_merge(struct scan_job *sj)
 	for (i = 0; i < sj->n; i++) {
 		struct scan_entry *e = &sj->ents[i];
 		struct mog_dev *dev = find(e->devid);
+		dev_t old_dev;
+		ino_t old_ino;
 
 		if (dev == NULL) {
 			char name[16];
@@ -207,9 +210,21 @@ static void scan_merge(struct scan_job *sj)
 			devs = xreallocarray(devs, ndevs + 1, sizeof(*devs));
 			devs[ndevs++] = dev;
 			qsort(devs, ndevs, sizeof(*devs), cmp_dev);
+			mog_dev_generation++;
 		}
+		old_dev = dev->st_dev;
+		old_ino = dev->st_ino;
 		mog_devdir_apply(dev, &e->probe);
+		if (dev->st_dev != old_dev || dev->st_ino != old_ino)
+			mog_dev_generation++;	/* remounted or replaced */
+		if (!dev->present_before)
+			mog_dev_generation++;	/* (re)appeared */
 		dev->present = true;
+	}
+	for (i = 0; i < ndevs; i++) {
+		if (devs[i]->present_before && !devs[i]->present)
+			mog_dev_generation++;	/* gone */
+		devs[i]->present_before = devs[i]->present;
 	}
 	free(sj->ents);
 	sj->ents = NULL;
@@ -348,6 +363,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	if (mounts_changed()) {
 		/* a disk mounted over a busy directory must not stay hidden behind it */
 		mog_devdir_drop_all();
+		mog_dev_generation++;
 		mog_dev_refresh();
 	}
 	if (io_deadline == 0)

@@ -37,6 +37,7 @@ struct mog_dev {
 	char why[200];			/* why it is unavailable */
 	time_t refused_log;		/* when a refused request was last logged */
 	bool present;			/* found by the latest scan */
+	bool present_before;		/* found by the scan before (scan_merge only) */
 	struct mog_dev_pool pool;	/* threads doing this device's blocking I/O (own lock) */
 	char util[8];			/* latest %util figure, "-" if unknown; loop thread */
 	char usage[512];		/* latest usage text (doc/protocol.md, Usage files); loop thread */
@@ -82,6 +83,10 @@ struct mog_dev_pool *mog_dev_root_pool(void);
 /* Present devices in ascending devid order; *n set to their count.  The array is the
  * registry's: valid until the loop next merges a scan, not to be kept.  Loop thread. */
 struct mog_dev **mog_dev_list(size_t *n);
+
+/* Changes whenever a device appears, goes, moves to another filesystem, or the
+ * mount table changes (what is derived from mounts may be cached until then).  Loop. */
+extern unsigned long mog_dev_generation;
 
 /* Rescan the docroot and refresh every usage file now (as `watch` asks).  Loop thread. */
 void mog_dev_refresh(void);

@@ -130,30 +130,61 @@ static void on_sample(struct ev_loop *loop, ev_timer *w, int revents)
 /* ---- iostat(1) child, for MOG_IOSTAT_CMD ---- */
 
 static pid_t child;
+static double child_started;		/* ev_now() when it was forked */
+static double backoff_s;		/* delay before restarting a child that exited at once */
+static bool child_reported;		/* the running child completed a report */
 static ev_io child_io;
 static ev_child child_watch;
 static ev_timer restart_timer;
 static struct mog_iostat_parser parser;
 static bool stopping;
 
+/* Each present device's mount source, rebuilt only when mog_dev_generation
+ * moves (a device or the mount table changed), not per report line. */
+struct dev_source {
+	struct mog_dev *dev;
+	char src[256];
+};
+static struct dev_source *sources;
+static size_t nsources;
+static unsigned long sources_gen;
+static bool sources_valid;
+
+static void sources_refresh(void)
+{
+	size_t ndevs, i;
+	struct mog_dev **devs;
+
+	if (sources_valid && sources_gen == mog_dev_generation)
+		return;
+	devs = mog_dev_list(&ndevs);
+	sources = xreallocarray(sources, ndevs ? ndevs : 1, sizeof(*sources));
+	for (i = 0; i < ndevs; i++) {
+		sources[i].dev = devs[i];
+		mog_usage_mount_source(devs[i]->st_dev, sources[i].src, sizeof(sources[i].src));
+	}
+	nsources = ndevs;
+	sources_gen = mog_dev_generation;
+	sources_valid = true;
+}
+
 /* A report line for name applies to every device whose filesystem's mount
  * source starts with /dev/<name> (doc/protocol.md, watch). */
 static void on_line(void *arg, const char *name, const char *util)
 {
-	size_t ndevs, i;
-	struct mog_dev **devs = mog_dev_list(&ndevs);
-	char want[96], src[256];
+	char want[96];
+	size_t i, len;
 
-	snprintf(want, sizeof(want), "/dev/%s", name);
-	for (i = 0; i < ndevs; i++) {
-		mog_usage_mount_source(devs[i]->st_dev, src, sizeof(src));
-		if (strncmp(src, want, strlen(want)) == 0)
-			snprintf(devs[i]->util, sizeof(devs[i]->util), "%s", util);
-	}
+	len = (size_t)snprintf(want, sizeof(want), "/dev/%s", name);
+	sources_refresh();
+	for (i = 0; i < nsources; i++)
+		if (strncmp(sources[i].src, want, len) == 0)
+			snprintf(sources[i].dev->util, sizeof(sources[i].dev->util), "%s", util);
 }
 
 static void on_report_end(void *arg)
 {
+	child_reported = true;
 	emit_round();
 }
 
@@ -174,6 +205,23 @@ static void on_child_output(struct ev_loop *loop, ev_io *w, int revents)
 	close(w->fd);
 }
 
+/* The child is gone: take what it wrote, then close its pipe (SIGCHLD may
+ * come before the pipe's EOF; a restart must not leak or re-init it). */
+static void output_close(struct ev_loop *loop)
+{
+	char buf[4096];
+	ssize_t n;
+	int i;
+
+	if (!ev_is_active(&child_io))
+		return;
+	/* the writer is dead: this ends at EOF (or EAGAIN if a grandchild holds it) */
+	for (i = 0; i < 64 && (n = read(child_io.fd, buf, sizeof(buf))) > 0; i++)
+		mog_iostat_feed(&parser, buf, (size_t)n, &parser_cb);
+	ev_io_stop(loop, &child_io);
+	close(child_io.fd);
+}
+
 static void start_child(void);
 
 static void on_restart(struct ev_loop *loop, ev_timer *w, int revents)
@@ -187,10 +235,28 @@ static void on_child_exit(struct ev_loop *loop, ev_child *w, int revents)
 
 	ev_child_stop(loop, w);
 	child = 0;
+	output_close(loop);
 	if (stopping)
 		return;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		start_child();
+		/* a run that reported ("iostat -dx 1 30") restarts at once (at most
+		 * twice a second); one that exits without a report is retried after
+		 * 1, 2, 4 .. 10 s, never in a tight loop */
+		double ran = ev_now(loop) - child_started, delay;
+
+		if (child_reported) {
+			backoff_s = 0;
+			delay = ran < 0.5 ? 0.5 - ran : 0;
+		} else {
+			backoff_s = backoff_s < 1. ? 1. : backoff_s * 2 > 10. ? 10. : backoff_s * 2;
+			delay = backoff_s;
+		}
+		if (delay <= 0) {
+			start_child();
+			return;
+		}
+		ev_timer_set(&restart_timer, delay, 0.);
+		ev_timer_start(loop, &restart_timer);
 		return;
 	}
 	mog_log(LOG_WARNING, "iostat done (pid=%d, status=%d), will retry in 10s",
@@ -235,6 +301,8 @@ static void start_child(void)
 		return;
 	}
 	child = pid;
+	child_started = ev_now(mog_loop);
+	child_reported = false;
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	mog_iostat_init(&parser);
 	ev_io_init(&child_io, on_child_output, pfd[0], EV_READ);
