@@ -1,5 +1,8 @@
 /* metrics.c: histograms of seconds, for /metrics and the status page. */
 #include <config.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <unistd.h>
 #include "metrics.h"
 
 double mog_start_time;
@@ -35,4 +38,32 @@ double mog_hist_quantile(const struct mog_hist *h, double q)
 			return mog_hist_bounds[i];
 	}
 	return mog_hist_bounds[MOG_HIST_BUCKETS - 1] * 2;	/* beyond the last bound */
+}
+
+long mog_metrics_rss_bytes(void)
+{
+	long pages = 0, rss = 0;
+	FILE *fp = fopen("/proc/self/statm", "re");
+
+	if (fp) {
+		if (fscanf(fp, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(fp);
+	}
+	return rss * sysconf(_SC_PAGESIZE);
+}
+
+long mog_metrics_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	long n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;		/* not the one opendir holds */
 }

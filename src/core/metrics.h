@@ -25,6 +25,12 @@ void mog_hist_add(struct mog_hist *h, double seconds);
  * (upper bound of the bucket holding the q-quantile); 0 with no data. */
 double mog_hist_quantile(const struct mog_hist *h, double q);
 
+/* The process's resident memory in bytes (procfs).  Any thread. */
+long mog_metrics_rss_bytes(void);
+
+/* The process's open descriptors (procfs), or -1.  Any thread. */
+long mog_metrics_open_fds(void);
+
 /* ev_now() when the daemon started (set by main).  Loop thread. */
 extern double mog_start_time;
 

@@ -87,6 +87,15 @@ int mog_dev_pool_start(struct mog_dev_pool *pool, unsigned nthreads, const char 
 	return 0;
 }
 
+void mog_dev_pool_stats(struct mog_dev_pool *pool, struct mog_dev_pool_stats *st)
+{
+	pthread_mutex_lock(&pool->lock);
+	st->nthreads = pool->nthreads;
+	st->busy = pool->busy;
+	st->queued = pool->queued;
+	pthread_mutex_unlock(&pool->lock);
+}
+
 void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job)
 {
 	bool wake;

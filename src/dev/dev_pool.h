@@ -32,6 +32,15 @@ struct mog_dev_pool {
  */
 int mog_dev_pool_start(struct mog_dev_pool *pool, unsigned nthreads, const char *name);
 
+/* Counters of a pool, read together under its lock. */
+struct mog_dev_pool_stats {
+	unsigned nthreads, busy, queued;
+};
+
+/* Fill *st with a consistent snapshot of pool's counters (they change under
+ * the pool's lock in its threads).  Any thread. */
+void mog_dev_pool_stats(struct mog_dev_pool *pool, struct mog_dev_pool_stats *st);
+
 /* Queue job on pool.  Loop thread only.  The pool owns job until job->done() runs. */
 void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job);
 

@@ -1,7 +1,6 @@
 /* status.c: what an operator sees: Prometheus metrics, an HTML page, a health check.
  * Everything here runs on the loop thread and reads only memory and procfs. */
 #include <config.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,34 +50,6 @@ static void put(struct status_req *s, const char *fmt, ...)
 	s->olen += (size_t)n;
 }
 
-static long proc_rss_bytes(void)
-{
-	long pages = 0, rss = 0;
-	FILE *fp = fopen("/proc/self/statm", "re");
-
-	if (fp) {
-		if (fscanf(fp, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(fp);
-	}
-	return rss * sysconf(_SC_PAGESIZE);
-}
-
-static long proc_open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	long n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;		/* not the one opendir holds */
-}
-
 /* "123" figures from the usage text (KiB), 0 if absent */
 static unsigned long long usage_kib(const struct mog_dev *dev, const char *key)
 {
@@ -119,6 +90,7 @@ static void per_device(struct status_req *s)
 	static const char *const classes[4] = { "EIO", "ENOSPC", "EACCES", "other" };
 	size_t ndevs, i;
 	struct mog_dev **devs = mog_dev_list(&ndevs);
+	struct mog_dev_pool_stats *st;
 	unsigned a;
 
 #define PER_DEV(name, type, help) \
@@ -139,18 +111,23 @@ static void per_device(struct status_req *s)
 	for (i = 0; i < ndevs; i++)
 		put(s, "evmogstored_device_utilization_percent{device=\"dev%u\"} %s\n",
 		    devs[i]->devid, strcmp(devs[i]->util, "-") ? devs[i]->util : "NaN");
+	/* one locked snapshot per pool: its threads change these counters */
+	st = xnmalloc(ndevs ? ndevs : 1, sizeof(*st));
+	for (i = 0; i < ndevs; i++)
+		mog_dev_pool_stats(&devs[i]->pool, &st[i]);
 	PER_DEV("queue_depth", "gauge", "Jobs waiting for the device's I/O threads.");
 	for (i = 0; i < ndevs; i++)
 		put(s, "evmogstored_device_queue_depth{device=\"dev%u\"} %u\n", devs[i]->devid,
-		    devs[i]->pool.queued);
+		    st[i].queued);
 	PER_DEV("threads", "gauge", "I/O threads of the device's pool.");
 	for (i = 0; i < ndevs; i++)
 		put(s, "evmogstored_device_threads{device=\"dev%u\"} %u\n", devs[i]->devid,
-		    devs[i]->pool.nthreads);
+		    st[i].nthreads);
 	PER_DEV("threads_busy", "gauge", "I/O threads running a job.");
 	for (i = 0; i < ndevs; i++)
 		put(s, "evmogstored_device_threads_busy{device=\"dev%u\"} %u\n", devs[i]->devid,
-		    devs[i]->pool.busy);
+		    st[i].busy);
+	free(st);
 	PER_DEV("unavailable", "gauge", "1 when the device is refused: not mounted, or wrong identity.");
 	for (i = 0; i < ndevs; i++)
 		put(s, "evmogstored_device_unavailable{device=\"dev%u\"} %d\n", devs[i]->devid,
@@ -199,10 +176,10 @@ static void metrics(struct status_req *s)
 	       "evmogstored_uptime_seconds %.3f\n", ev_now(mog_loop) - mog_start_time);
 	put(s, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
 	       "# TYPE process_resident_memory_bytes gauge\n"
-	       "process_resident_memory_bytes %ld\n", proc_rss_bytes());
+	       "process_resident_memory_bytes %ld\n", mog_metrics_rss_bytes());
 	put(s, "# HELP process_open_fds Number of open file descriptors.\n"
 	       "# TYPE process_open_fds gauge\n"
-	       "process_open_fds %ld\n", proc_open_fds());
+	       "process_open_fds %ld\n", mog_metrics_open_fds());
 	put(s, "# HELP evmogstored_http_requests_total HTTP responses by method and status.\n"
 	       "# TYPE evmogstored_http_requests_total counter\n");
 	for (a = 0; a < MOG_HTTP_M_N; a++)
@@ -295,8 +272,10 @@ static void page(struct status_req *s)
 					  d->metrics.errors[2] + d->metrics.errors[3];
 		unsigned pct = total ? (unsigned)((used * 100 + total - 1) / total) : 0;
 		const char *state = d->unavailable ? "unavailable" : d->failing ? "failing" : "ok";
+		struct mog_dev_pool_stats st;
 		char q[4][16];
 
+		mog_dev_pool_stats(&d->pool, &st);
 		put(s, "<tr id=\"dev%u\"><td class=\"l\">dev%u</td><td class=\"l\">"
 		       "<span class=\"bar\"><span class=\"fill%s\" style=\"display:block;width:%u%%\">"
 		       "</span></span> %u%%</td><td>%.1f GiB</td><td>%.1f GiB</td><td>%s</td>"
@@ -306,7 +285,7 @@ static void page(struct status_req *s)
 		    used / 1048576.0, total / 1048576.0, d->util,
 		    ms(q[0], &d->metrics.latency[0], 0.5), ms(q[1], &d->metrics.latency[0], 0.99),
 		    ms(q[2], &d->metrics.latency[1], 0.5), ms(q[3], &d->metrics.latency[1], 0.99),
-		    d->pool.queued, d->pool.busy, d->pool.nthreads, errs,
+		    st.queued, st.busy, st.nthreads, errs,
 		    d->failing || d->unavailable ? " failing" : "", state);
 	}
 	put(s, "</table>\n%s<p>Latencies are histogram bucket bounds; the same numbers are at "
@@ -319,6 +298,7 @@ static int health(struct status_req *s)
 {
 	size_t ndevs, i;
 	struct mog_dev **devs = mog_dev_list(&ndevs);
+	struct mog_dev_pool_stats root;
 	bool ok = true;
 
 	if (mog_shutting_down) {
@@ -326,7 +306,10 @@ static int health(struct status_req *s)
 		ok = false;
 	}
 	for (i = 0; i < ndevs; i++) {
-		if (devs[i]->pool.nthreads == 0) {
+		struct mog_dev_pool_stats st;
+
+		mog_dev_pool_stats(&devs[i]->pool, &st);
+		if (st.nthreads == 0) {
 			put(s, "dev%u: no I/O threads\n", devs[i]->devid);
 			ok = false;
 		}
@@ -339,7 +322,8 @@ static int health(struct status_req *s)
 			ok = false;
 		}
 	}
-	if (mog_dev_root_pool()->nthreads == 0) {
+	mog_dev_pool_stats(mog_dev_root_pool(), &root);
+	if (root.nthreads == 0) {
 		put(s, "docroot: no I/O threads\n");
 		ok = false;
 	}
