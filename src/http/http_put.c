@@ -24,14 +24,18 @@
 
 static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-/* Our pid for temp names, without a syscall per PUT (set before any pool thread runs). */
+/* Our pid for temp names, without a syscall per PUT.  Pool threads race to
+ * set it first (with the same value): relaxed atomics make that defined. */
 static int our_pid(void)
 {
 	static int pid;
+	int p = __atomic_load_n(&pid, __ATOMIC_RELAXED);
 
-	if (pid == 0)
-		pid = (int)getpid();
-	return pid;
+	if (p == 0) {
+		p = (int)getpid();
+		__atomic_store_n(&pid, p, __ATOMIC_RELAXED);
+	}
+	return p;
 }
 
 void mog_http_put_release(struct mog_http *h)
