@@ -1,5 +1,5 @@
 # 80-fault-enospc.t: disk errors injected at the syscall boundary (test/fault/faultshim.c):
-# ENOSPC/EDQUOT → 507, EIO → 500 / MD5=-1 / ERR read, EMFILE, and nothing left behind
+# ENOSPC/EDQUOT → 507, EIO → 500 / MD5=-1 / ERR read, EMFILE → 503, and nothing left behind
 # (doc/protocol.md, Commit, PUT errors, Status summary, MD5 and SHA-1).
 use strict;
 use warnings;
@@ -254,10 +254,11 @@ set_faults(PATH => '/dev1/big', CALLS => 'sendfile', ERRNO => 'EIO');
 set_faults(PATH => '/dev1/', CALLS => 'open,openat,openat2', ERRNO => 'EMFILE');
 {
 	my ($r, $s) = $d->roundtrip("GET /dev1/keep HTTP/1.1\r\nHost: t\r\n\r\n", timeout => 10);
-	is($r && $r->{status}, 500, 'fault: EMFILE on open → GET 500');
+	# no idle connection to shed: 503 (doc/evmogstored.8, --maxconns)
+	is($r && $r->{status}, 503, 'fault: EMFILE on open → GET 503');
 	close $s;
-	put_fails("PUT /dev1/emfile HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 500,
-		  'fault: EMFILE on open → PUT 500', path => 'dev1/emfile');
+	put_fails("PUT /dev1/emfile HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 503,
+		  'fault: EMFILE on open → PUT 503', path => 'dev1/emfile');
 	close get_ok('/dev2/keep', 'keep2', 'fault: EMFILE on dev1: the daemon keeps serving dev2');
 	is(mgmt_line("size /dev2/keep\r\n"), "/dev2/keep 5\r\n",
 	   'fault: EMFILE on dev1: the sideband keeps working');

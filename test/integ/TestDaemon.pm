@@ -561,7 +561,7 @@ my %REASON = (100 => 'Continue', 200 => 'OK', 201 => 'Created', 204 => 'No Conte
 	      206 => 'Partial Content', 400 => 'Bad Request', 403 => 'Forbidden',
 	      404 => 'Not Found', 405 => 'Method Not Allowed',
 	      416 => 'Requested Range Not Satisfiable', 500 => 'Internal Server Error',
-	      507 => 'Insufficient Storage');
+	      503 => 'Service Unavailable', 507 => 'Insufficient Storage');
 sub reason { $REASON{ $_[0] } }
 
 # Exact bodiless status response (doc/protocol.md, Responses), dates normalized.
