@@ -1,4 +1,4 @@
-# 13-multi.t: --multi with several --config files, one site each (CONFORMANCE A14-A17):
+# 13-multi.t: --multi with several --config files, one site each (behaviours A14-A17; doc/evmogstored.8, --multi):
 # each docroot is served only by its own listeners, sideband and watch; the errors that
 # make a set of files unusable; sideband shutdown on one site stops the daemon.
 use strict;

@@ -16,7 +16,7 @@ use POSIX qw(WNOHANG _exit);
 use Time::HiRes qw(time sleep);
 use TestDaemon;
 
-# 66-upgrade-workers.t runs this file again with a master and workers (CONFORMANCE S260)
+# 66-upgrade-workers.t runs this file again with a master and workers (S260)
 my $WORKERS = $ENV{UPGRADE_WORKERS} // 0;
 my $bin = realpath(TestDaemon::binary()) // die 'no binary';
 my $name = basename($bin);

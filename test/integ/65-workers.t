@@ -1,5 +1,5 @@
-# 65-workers.t: --worker-processes: a master and its workers (CONFORMANCE S267, S268;
-# OPERATIONS.md 6.2, 11.4, 12): the fork tree and its titles, workers replaced when they
+# 65-workers.t: --worker-processes: a master and its workers (S267, S268; doc/evmogstored.8,
+# --worker-processes and SIGNALS): the fork tree and its titles, workers replaced when they
 # die, signals to the master and to workers, sideband shutdown of the whole tree, the
 # master's death, and usage files written by one process only.
 use strict;
