@@ -9,8 +9,8 @@
 /*
  * A device's threads and their queue.  lock guards every field below it but
  * name (set before the threads start); cond and exited are waited on with
- * it held.  The status page reads queued, nthreads and busy without the
- * lock: a racy snapshot of plain counters, for display only.
+ * it held.  Other threads read nthreads, busy and queued only through
+ * mog_dev_pool_stats(), which takes the lock.
  */
 struct mog_dev_pool {
 	pthread_mutex_t lock;

@@ -128,9 +128,11 @@ static void load_progress(struct scrubber *sc)
 	}
 	pos += strlen("\nposition ");
 	pos[strcspn(pos, "\n")] = '\0';
+	pthread_mutex_lock(&mog_scrub_lock);	/* the status page reads passes and position */
 	sc->passes = pass;
 	snprintf(sc->resume, sizeof(sc->resume), "%s", pos);
 	snprintf(sc->position, sizeof(sc->position), "%s", pos);
+	pthread_mutex_unlock(&mog_scrub_lock);
 }
 
 /* Wait while the device is away; then open its directory for a pass (-1: stopping). */
@@ -222,6 +224,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	size_t ndevs, i;
 	struct mog_dev **devs = mog_dev_list(&ndevs);
 	struct scrubber *sc;
+	struct mog_dev_pool_stats st;
 
 	(void)loop, (void)w, (void)revents;
 	pthread_mutex_lock(&mog_scrub_lock);
@@ -238,8 +241,9 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 			scrubbers = sc;
 			sc->started = pthread_create(&sc->thread, NULL, scrub_main, sc) == 0;
 		}
+		mog_dev_pool_stats(&devs[i]->pool, &st);	/* pool threads change them */
 		sc->present = devs[i]->present && !devs[i]->unavailable;
-		sc->busy = devs[i]->pool.busy > 0 || devs[i]->pool.queued > 0;
+		sc->busy = st.busy > 0 || st.queued > 0;
 	}
 	pthread_cond_broadcast(&wake);
 	pthread_mutex_unlock(&mog_scrub_lock);
@@ -263,6 +267,7 @@ void mog_scrub_start(void)
 void mog_scrub_stop(void)
 {
 	struct scrubber *sc;
+	struct mog_dev_pool_stats st;
 
 	pthread_mutex_lock(&mog_scrub_lock);
 	__atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
@@ -289,6 +294,7 @@ static void report_family(FILE *out, const char *name, const char *type, const c
 			  size_t field)
 {
 	struct scrubber *sc;
+	struct mog_dev_pool_stats st;
 
 	fprintf(out, "# HELP evmogstored_scrub_%s %s\n# TYPE evmogstored_scrub_%s %s\n", name,
 		help, name, type);
@@ -300,6 +306,7 @@ static void report_family(FILE *out, const char *name, const char *type, const c
 static void report_metrics(FILE *out)
 {
 	struct scrubber *sc;
+	struct mog_dev_pool_stats st;
 	int i;
 
 	fprintf(out, "# HELP evmogstored_integrity_events_total Checksum records written by PUT, "
@@ -331,6 +338,7 @@ static void report_metrics(FILE *out)
 static void report_html(FILE *out)
 {
 	struct scrubber *sc;
+	struct mog_dev_pool_stats st;
 	const char *p;
 	int i;
 
