@@ -185,11 +185,16 @@ SKIP: {
 	}
 	is($got, $n, "log stalled: all $n requests answered");
 	ok(time - $t < 2 * $T, '... without waiting for the log');
-	sleep TestDaemon::slow(0.3);
-	my $pending = pack('L', 0);
-	ioctl($rd, 0x541B, $pending);	# FIONREAD
-	# pipes fill by pages: "full" may leave a partial page unused
-	cmp_ok(unpack('L', $pending), '>', $cap / 2, "the FIFO ($cap bytes) has filled: the writer is stalled");
+	# the writer thread catches up with the loop on its own time: poll for the fill
+	# level (pipes fill by pages: "full" may leave a partial page unused)
+	my $pending = 0;
+	TestDaemon::poll_until(sub {
+		my $buf = pack('L', 0);
+		ioctl($rd, 0x541B, $buf);	# FIONREAD
+		$pending = unpack('L', $buf);
+		return $pending > $cap / 2;
+	}, $T);
+	cmp_ok($pending, '>', $cap / 2, "the FIFO ($cap bytes) has filled: the writer is stalled");
 
 	rename($fifo, "$fifo.1") or die "rename: $!";
 	kill 'HUP', $r->{pid};
