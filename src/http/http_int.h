@@ -157,4 +157,12 @@ off_t mog_http_verify_limit(struct mog_http *h);
 /* http_delete.c */
 void mog_http_delete(struct mog_http *h);	/* loop: DELETE dispatch */
 
+/*
+ * The calling pool thread's 256 KiB scratch buffer (PUT bodies, GET
+ * verification), allocated on first use and freed when the thread exits.
+ * Its contents do not outlive one job turn.  Pool threads only.
+ */
+#define MOG_HTTP_SCRATCH (256 * 1024)
+char *mog_http_scratch(void);
+
 #endif /* MOG_HTTP_INT_H */

@@ -13,7 +13,7 @@
 #include "http_int.h"
 
 /* bytes read (from the page cache, usually) and checked ahead of sendfile */
-#define PIECE (256 * 1024)
+#define PIECE MOG_HTTP_SCRATCH
 
 struct mog_http_vfy {
 	struct stat st;			/* the file when the GET opened it */
@@ -25,28 +25,6 @@ struct mog_http_vfy {
 	struct mog_sum_builder build;
 	struct mog_sum sum;
 };
-
-static pthread_key_t piece_key;
-static pthread_once_t piece_once = PTHREAD_ONCE_INIT;
-
-static void piece_key_init(void)
-{
-	pthread_key_create(&piece_key, free);	/* freed when its pool thread exits */
-}
-
-/* This pool thread's read buffer. */
-static char *piece_buf(void)
-{
-	char *buf;
-
-	pthread_once(&piece_once, piece_key_init);
-	buf = pthread_getspecific(piece_key);
-	if (buf == NULL) {
-		buf = xmalloc(PIECE);
-		pthread_setspecific(piece_key, buf);
-	}
-	return buf;
-}
 
 bool mog_http_is_quarantine(const char *path, size_t len)
 {
@@ -243,7 +221,7 @@ off_t mog_http_verify_limit(struct mog_http *h)
 	}
 	if (h->off < v->front)
 		return v->front;
-	buf = piece_buf();
+	buf = mog_http_scratch();
 	do
 		n = pread(h->fd, buf, PIECE, v->front);
 	while (n < 0 && errno == EINTR);

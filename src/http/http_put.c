@@ -266,32 +266,30 @@ write_fail:
 }
 
 /*
- * Read the body straight into a big per-thread buffer (the connection's own
- * buffer stays small, and idle connections hold none): one read and one write
- * per 256 KiB instead of per 4 KiB.  Bytes after the body (a pipelined
- * request) are kept in the connection's buffer.
+ * Read the body straight into the pool thread's scratch buffer (the
+ * connection's own buffer stays small, and idle connections hold none): one
+ * read and one write per 256 KiB instead of per 4 KiB.  Bytes after the body
+ * (a pipelined request) are kept in the connection's buffer.
  */
-#define BODY_READ_BUF (256 * 1024)
 #define BODY_SLICE (4 * 1024 * 1024)	/* body bytes per pool turn (GET: SEND_SLICE) */
 
-static pthread_key_t body_key;
-static pthread_once_t body_once = PTHREAD_ONCE_INIT;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
-static void body_key_init(void)
+static void scratch_key_init(void)
 {
-	pthread_key_create(&body_key, free);	/* freed when its pool thread exits */
+	pthread_key_create(&scratch_key, free);	/* freed when its pool thread exits */
 }
 
-/* This pool thread's body buffer. */
-static char *body_buf(void)
+char *mog_http_scratch(void)
 {
 	char *buf;
 
-	pthread_once(&body_once, body_key_init);
-	buf = pthread_getspecific(body_key);
+	pthread_once(&scratch_once, scratch_key_init);
+	buf = pthread_getspecific(scratch_key);
 	if (buf == NULL) {
-		buf = xmalloc(BODY_READ_BUF);
-		pthread_setspecific(body_key, buf);
+		buf = xmalloc(MOG_HTTP_SCRATCH);
+		pthread_setspecific(scratch_key, buf);
 	}
 	return buf;
 }
@@ -311,9 +309,9 @@ void mog_http_put_body(struct mog_job *job)
 		mog_conn_consume(conn, used);
 	if (rc != 0)
 		goto complete;
-	tbuf = body_buf();
+	tbuf = mog_http_scratch();
 	for (;;) {
-		n = read(conn->io.fd, tbuf, BODY_READ_BUF);
+		n = read(conn->io.fd, tbuf, MOG_HTTP_SCRATCH);
 		if (n > 0) {
 			rc = eat(h, tbuf, (size_t)n, &used);
 			if (rc == 1 && used < (size_t)n) {
