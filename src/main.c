@@ -59,6 +59,17 @@ static void raise_nofile(unsigned long want)
 	}
 }
 
+/* --multi: each worker serves one site, so the largest site's budget is enough. */
+static unsigned long max_maxconns(const struct mog_opts *o)
+{
+	unsigned long m = 0;
+
+	for (; o; o = o->next)
+		if (o->maxconns > m)
+			m = o->maxconns;
+	return m;
+}
+
 static void on_all_closed(void)
 {
 	ev_break(mog_loop, EVBREAK_ALL);
@@ -252,7 +263,7 @@ int main(int argc, char **argv)
 		mog_daemon_start();
 	mog_pidfile_write();
 	atexit(mog_pidfile_remove);	/* also after a fatal error from here on */
-	raise_nofile(opts.maxconns);
+	raise_nofile(max_maxconns(&opts));
 	if ((opts.workers > 0 || opts.next) && (worker_idx = run_workers(inherited, argv, &quits)) < 0) {
 		mog_cli_destroy(&opts);
 		return 0;

@@ -98,6 +98,23 @@ my $B = config_file("docroot = $D/b\nhttplisten = 127.0.0.1:$hb\nmgmtlisten = 12
 	is($d->{status}, 0, '--multi shutdown: exit 0');
 }
 
+# the master raises the descriptor limit for the largest site, not just the first one
+{
+	my ($h1, $m1, $h2, $m2) = map { TestDaemon::free_port() } 1 .. 4;
+	my $C = config_file("docroot = $D/a\nhttplisten = 127.0.0.1:$h1\nmgmtlisten = 127.0.0.1:$m1\nmaxconns = 100\n");
+	my $E = config_file("docroot = $D/b\nhttplisten = 127.0.0.1:$h2\nmgmtlisten = 127.0.0.1:$m2\nmaxconns = 3000\n");
+	my $d = TestDaemon->start(http => 0, mgmt => 0, no_docroot_arg => 1, devices => [],
+				  wrap => ['sh', '-c', 'ulimit -Sn 256 && exec "$@"', 'sh'],
+				  args => ['--multi', "--config=$C", "--config=$E"]);
+	ok(TestDaemon::wait_port($h2), '--multi maxconns: second site listens');
+	my $soft = 0;
+	if (open(my $fh, '<', "/proc/$d->{pid}/limits")) {
+		while (<$fh>) { $soft = $1 if /^Max open files\s+(\d+)/ }
+	}
+	cmp_ok($soft, '>=', 3000, "--multi maxconns: the soft descriptor limit ($soft) fits the largest site's maxconns");
+	is($d->stop, 0, "--multi maxconns: exits 0 on QUIT");
+}
+
 # what makes a set of files unusable
 {
 	my $root = "$tmp/r";
