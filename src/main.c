@@ -188,6 +188,7 @@ static void start_services(void)
 	mog_dev_set_deadline(opts.io_deadline_s);
 	mog_dev_set_fence(opts.fence_pct);
 	mog_integrity_verify = opts.verify_reads;
+	mog_integrity_put_md5 = opts.put_md5;
 	mog_scrub_set_rate(mog_usage_writer ? opts.scrub_rate : 0);	/* one scrubber per docroot */
 	mog_dev_start();
 	mog_scrub_start();

@@ -20,7 +20,7 @@
 enum {
 	OPT_HTTPLISTEN = 256, OPT_MGMTLISTEN, OPT_DOCROOT, OPT_MAXCONNS, OPT_PIDFILE,
 	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE,
-	OPT_FENCE, OPT_VERIFY, OPT_SCRUB_RATE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
+	OPT_FENCE, OPT_VERIFY, OPT_PUT_CHECKSUMS, OPT_SCRUB_RATE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
 	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP, OPT_REQUIRE_MOUNT,
 	OPT_DEVICE_ID_FILE
 };
@@ -46,6 +46,7 @@ static const struct option longopts[] = {
 	{ "io-deadline", required_argument, NULL, OPT_IO_DEADLINE },
 	{ "fence-eio", required_argument, NULL, OPT_FENCE },
 	{ "verify-reads", required_argument, NULL, OPT_VERIFY },
+	{ "put-checksums", required_argument, NULL, OPT_PUT_CHECKSUMS },
 	{ "scrub-rate", required_argument, NULL, OPT_SCRUB_RATE },
 	{ "statuslisten", required_argument, NULL, OPT_STATUSLISTEN },
 	{ "accesslog", required_argument, NULL, OPT_ACCESSLOG },
@@ -100,6 +101,10 @@ void mog_cli_usage(FILE *out)
 "      --verify-reads=yes|no check whole-file GETs against the CRC-32Cs stored\n"
 "                            by PUT; a mismatch aborts the reply and moves the\n"
 "                            file to devNNN/.quarantine/ (default yes)\n"
+"      --put-checksums=MODE  crc (default): a whole-file PUT stores its block\n"
+"                            CRC-32Cs, and its MD5 only if the client sent\n"
+"                            Content-MD5 (the scrubber fills the others in);\n"
+"                            full: every such PUT also computes the MD5\n"
 "      --scrub-rate=RATE     bytes per second each device's scrubber reads,\n"
 "                            with an optional K, M or G suffix (powers of 1024);\n"
 "                            0: no scrubbing (default 10M)\n"
@@ -242,6 +247,8 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 	o->device_id_file = cl->device_id_file > 0 || file->device_id_file > 0;
 	o->verify_reads = cl->verify_reads >= 0 ? cl->verify_reads
 			: file->verify_reads >= 0 ? file->verify_reads : true;
+	o->put_md5 = cl->put_checksums_full >= 0 ? cl->put_checksums_full > 0
+		   : file->put_checksums_full > 0;
 	o->scrub_rate = cl->scrub_rate >= 0 ? (unsigned long long)cl->scrub_rate
 		      : file->scrub_rate >= 0 ? (unsigned long long)file->scrub_rate
 		      : DEFAULT_SCRUB_RATE;
@@ -258,6 +265,7 @@ static void source_init(struct source *s)
 	s->require_mount = -1;
 	s->device_id_file = -1;
 	s->verify_reads = -1;
+	s->put_checksums_full = -1;
 	s->scrub_rate = -1;
 }
 

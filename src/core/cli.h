@@ -33,6 +33,7 @@ struct mog_opts {
 	bool require_mount;		/* every device directory must be a mount point */
 	bool device_id_file;		/* check each device's identity file */
 	bool verify_reads;		/* whole-file GETs check stored CRCs; default true */
+	bool put_md5;			/* --put-checksums=full: every PUT stores its MD5 */
 	unsigned long long scrub_rate;	/* bytes/s per device scrubber; 0 = off; default 10 MiB */
 	char *config;			/* --config path, NULL if none */
 	struct mog_opts *next;		/* --multi: the next --config file's site, or NULL */

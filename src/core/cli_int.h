@@ -33,6 +33,7 @@ struct source {
 	int require_mount;		/* -1: not given */
 	int device_id_file;		/* -1: not given */
 	int verify_reads;		/* -1: not given */
+	int put_checksums_full;		/* -1: not given; 0: crc; 1: full */
 	long long scrub_rate;		/* -1: not given; 0: off */
 };
 

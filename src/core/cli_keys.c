@@ -174,6 +174,31 @@ static void set_verify(struct source *s, const char *key, const char *val, const
 		invalid(w, "failed to parse %s%s=%s (expected yes or no)", dashes(w), key, val);
 }
 
+/* --put-checksums=crc|full (key put-checksums or put_checksums). */
+static void set_put_checksums(struct source *s, const char *key, const char *val,
+			      const struct where *w)
+{
+	if (strcmp(val, "crc") == 0 || strcmp(val, "full") == 0)
+		s->put_checksums_full = val[0] == 'f';
+	else
+		invalid(w, "failed to parse %s%s=%s (expected crc or full)", dashes(w), key, val);
+}
+
+/* The integrity settings; returns whether key is one of them. */
+static bool set_integrity_key(struct source *s, const char *key, const char *val,
+			      const struct where *w)
+{
+	if (strcmp(key, "verify-reads") == 0)
+		set_verify(s, key, val, w);
+	else if (strcmp(key, "put-checksums") == 0 || strcmp(key, "put_checksums") == 0)
+		set_put_checksums(s, key, val, w);
+	else if (strcmp(key, "scrub-rate") == 0)
+		set_rate(s, key, val, w);
+	else
+		return false;
+	return true;
+}
+
 /*
  * One setting from either source.  Keys are the configuration-file keys
  * (which are also the long option names); the command line reaches only the
@@ -259,10 +284,8 @@ void mog_cli_set_key(struct source *s, const char *key, const char *val, const s
 	} else if (strcmp(key, "worker-processes") == 0 || strcmp(key, "worker_processes") == 0) {
 		if (mog_cli_parse_number(key, val, UINT_MAX, &n, w))
 			s->workers = (long)n;
-	} else if (strcmp(key, "verify-reads") == 0) {
-		set_verify(s, key, val, w);
-	} else if (strcmp(key, "scrub-rate") == 0) {
-		set_rate(s, key, val, w);
+	} else if (set_integrity_key(s, key, val, w)) {
+		/* verify-reads, put-checksums, scrub-rate: done */
 	} else if (strcmp(key, "daemonize") == 0 && w != NULL) {
 		/* bare "daemonize" (cmogstored) arrives as "", "daemonize = 1" as Perl has it */
 		s->daemonize = *val == '\0' || !is_false(val);

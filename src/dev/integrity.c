@@ -4,14 +4,17 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include "xalloc.h"
 #include "../core/log.h"
 #include "integrity.h"
 
 bool mog_integrity_verify = true;
+bool mog_integrity_put_md5;
 
 const char *const mog_integrity_counter_names[MOG_IC_N] = {
 	"written", "verified", "adopted", "corrupt", "quarantined", "store_failed"
@@ -125,10 +128,56 @@ bool mog_integrity_md5(int fd, const struct stat *st, char *hex)
 {
 	struct mog_sum s;
 
-	if (mog_integrity_load(fd, &s) != MOG_INTEGRITY_LOADED || !mog_integrity_bound(&s, st))
+	if (mog_integrity_load(fd, &s) != MOG_INTEGRITY_LOADED || !s.has_md5 ||
+	    !mog_integrity_bound(&s, st))
 		return false;
 	mog_digest_hex(s.md5, 16, hex);
 	return true;
+}
+
+bool mog_integrity_add_md5(int fd, struct mog_sum *s, const unsigned char md5[16])
+{
+	struct stat now;
+
+	if (fstat(fd, &now) < 0 || !mog_integrity_bound(s, &now))
+		return false;
+	memcpy(s->md5, md5, 16);
+	s->has_md5 = true;
+	return mog_integrity_store(fd, s, &now) == 0;
+}
+
+struct mog_integrity_fill {
+	bool ok;
+	struct mog_sum_check check;
+	struct mog_sum sum;
+};
+
+struct mog_integrity_fill *mog_integrity_fill_start(int fd, const struct stat *st)
+{
+	struct mog_integrity_fill *f = xmalloc(sizeof(*f));
+
+	if (mog_integrity_load(fd, &f->sum) != MOG_INTEGRITY_LOADED || f->sum.has_md5 ||
+	    !mog_integrity_bound(&f->sum, st)) {
+		free(f);
+		return NULL;
+	}
+	f->ok = true;
+	mog_sum_check_init(&f->check, &f->sum);
+	return f;
+}
+
+void mog_integrity_fill_update(struct mog_integrity_fill *f, const void *buf, size_t len)
+{
+	if (f && f->ok)
+		f->ok = mog_sum_check_update(&f->check, buf, len);
+}
+
+void mog_integrity_fill_finish(struct mog_integrity_fill *f, int fd,
+			       const unsigned char md5[16])
+{
+	if (f && f->ok && f->check.pos == f->sum.size)
+		mog_integrity_add_md5(fd, &f->sum, md5);
+	free(f);
 }
 
 int mog_integrity_quarantine(int dev_fd, unsigned devid, const char *rel, ino_t ino,

@@ -12,6 +12,12 @@
 /* --verify-reads (default on): whole-file GETs check the CRCs.  Set at startup. */
 extern bool mog_integrity_verify;
 
+/* --put-checksums=full: every whole-file PUT (and a GET that adopts a file) also
+ * computes the MD5 for its record; crc (default): only when the client sent
+ * Content-MD5, others are filled in by the scrubber or `MD5 path stored`.  Set
+ * at startup. */
+extern bool mog_integrity_put_md5;
+
 enum mog_integrity_load {
 	MOG_INTEGRITY_LOADED,
 	MOG_INTEGRITY_NONE,		/* no record: adopt the file */
@@ -35,9 +41,26 @@ int mog_integrity_drop(int fd);
 /* True if s was made for exactly this file (size, mtime and inode): its MD5 can be trusted. */
 bool mog_integrity_bound(const struct mog_sum *s, const struct stat *st);
 
-/* If fd (st) has a record made for exactly this file, its MD5 in lower-case hex
- * (33 bytes with the NUL) and true.  Pool thread. */
+/* If fd (st) has a record made for exactly this file, with its MD5, that MD5 in
+ * lower-case hex (33 bytes with the NUL) and true.  Pool thread. */
 bool mog_integrity_md5(int fd, const struct stat *st, char *hex);
+
+/*
+ * Filling in the MD5 of a record that has only CRCs, from a full read that
+ * computes the MD5 anyway: start (NULL when fd (st) has no such record bound
+ * to it), feed every byte in order, finish with the MD5 of them: stored only if
+ * every byte matched the CRCs and the file is still the one the record is
+ * bound to.  finish frees f (NULL is fine); so does free() alone.  Pool thread.
+ */
+struct mog_integrity_fill;
+struct mog_integrity_fill *mog_integrity_fill_start(int fd, const struct stat *st);
+void mog_integrity_fill_update(struct mog_integrity_fill *f, const void *buf, size_t len);
+void mog_integrity_fill_finish(struct mog_integrity_fill *f, int fd,
+			       const unsigned char md5[16]);
+
+/* s (loaded from fd, checked against all of its bytes) gets md5: stored if fd is
+ * still the file s is bound to.  True if stored.  Pool thread. */
+bool mog_integrity_add_md5(int fd, struct mog_sum *s, const unsigned char md5[16]);
 
 /*
  * True if a file without a record may be given one: modified at least

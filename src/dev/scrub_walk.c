@@ -90,9 +90,11 @@ static bool check_file(struct scrubber *sc, int fd, const char *rel, const struc
 {
 	struct mog_sum_builder build;
 	struct mog_sum_check check;
+	struct mog_digest md5;
 	struct mog_sum sum;
 	enum mog_integrity_load r = mog_integrity_load(fd, &sum);
 	bool adopt = r != MOG_INTEGRITY_LOADED, ok = true, more = true;
+	bool fill = !adopt && !sum.has_md5;	/* a PUT without Content-MD5: add it now */
 	off_t off = 0;
 	ssize_t n;
 
@@ -103,9 +105,11 @@ static bool check_file(struct scrubber *sc, int fd, const char *rel, const struc
 		return true;
 	}
 	if (adopt)
-		mog_sum_builder_init(&build);
+		mog_sum_builder_init(&build, true);
 	else
 		mog_sum_check_init(&check, &sum);
+	if (fill)
+		mog_digest_init(&md5, MOG_DIGEST_MD5);
 	while (ok && off < st->st_size && (more = mog_scrub_pace(sc, 0))) {
 		if ((n = read_piece(sc, fd, off)) <= 0)
 			break;	/* EIO, or the file shrank: the next pass looks again */
@@ -113,16 +117,24 @@ static bool check_file(struct scrubber *sc, int fd, const char *rel, const struc
 			mog_sum_builder_update(&build, sc->buf, (size_t)n);
 		else
 			ok = mog_sum_check_update(&check, sc->buf, (size_t)n);
+		if (fill)
+			mog_digest_update(&md5, sc->buf, (size_t)n);
 		off += n;
 		more = mog_scrub_pace(sc, (size_t)n);
 	}
 	if (!ok)
 		found(sc, fd, rel, st, "CRC-32C mismatch");
-	else if (off == st->st_size && (adopt || !mog_integrity_bound(&sum, st))) {
+	else if (off == st->st_size && (adopt || fill || !mog_integrity_bound(&sum, st))) {
+		unsigned char bin[20];
 		struct stat now;
 
 		if (adopt)
 			mog_sum_builder_finish(&build, &sum);
+		if (fill) {
+			mog_digest_final(&md5, bin);
+			memcpy(sum.md5, bin, 16);
+			sum.has_md5 = true;
+		}
 		if (fstat(fd, &now) == 0 && now.st_ctim.tv_sec == st->st_ctim.tv_sec &&
 		    now.st_ctim.tv_nsec == st->st_ctim.tv_nsec &&
 		    mog_integrity_store(fd, &sum, &now) == 0 && adopt) {

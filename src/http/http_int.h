@@ -145,7 +145,9 @@ void mog_http_put_timeout(struct mog_http *h);	/* loop: the body stalled; log an
 /* http_integrity.c */
 bool mog_http_is_quarantine(const char *path, size_t len);	/* any: under .quarantine/ */
 void mog_http_sum_begin(struct mog_http *h);	/* loop: a whole-file PUT computes its record */
-int mog_http_sum_commit(struct mog_http *h);	/* pool: store it on h->fd; 0 or -1 (errno) */
+/* pool: store it on h->fd, with md5 (16 bytes: the body's, or NULL if not computed); 0 or
+ * -1 (errno) */
+int mog_http_sum_commit(struct mog_http *h, const unsigned char *md5);
 void mog_http_sum_release(struct mog_http *h);	/* owner of h: free checksum state */
 /* loop: a small body read whole on the loop may be sent (its cached CRC matches) */
 bool mog_http_verify_small(struct mog_http *h, const struct stat *st, const void *body,

@@ -42,7 +42,7 @@ bool mog_http_is_quarantine(const char *path, size_t len)
 void mog_http_sum_begin(struct mog_http *h)
 {
 	h->sumb = xmalloc(sizeof(*h->sumb));
-	mog_sum_builder_init(h->sumb);
+	mog_sum_builder_init(h->sumb, false);	/* the MD5, if any, is the PUT's own */
 }
 
 void mog_http_sum_release(struct mog_http *h)
@@ -59,7 +59,7 @@ void mog_http_sum_release(struct mog_http *h)
 	}
 }
 
-int mog_http_sum_commit(struct mog_http *h)
+int mog_http_sum_commit(struct mog_http *h, const unsigned char *md5)
 {
 	struct mog_sum *s;
 	struct stat st;
@@ -69,6 +69,10 @@ int mog_http_sum_commit(struct mog_http *h)
 		return 0;
 	s = xmalloc(sizeof(*s));
 	mog_sum_builder_finish(h->sumb, s);
+	if (md5) {
+		memcpy(s->md5, md5, 16);
+		s->has_md5 = true;
+	}
 	if (fstat(h->fd, &st) < 0 || mog_integrity_store(h->fd, s, &st) < 0) {
 		/* without xattrs the file is kept unprotected (logged once per filesystem) */
 		rc = errno == ENOTSUP ? 0 : -1;
@@ -168,7 +172,7 @@ static bool vfy_start(struct mog_http *h)
 			break;
 		}
 		v->adopt = true;
-		mog_sum_builder_init(&v->build);
+		mog_sum_builder_init(&v->build, mog_integrity_put_md5);
 		return true;
 	case MOG_INTEGRITY_NEWER:
 		break;

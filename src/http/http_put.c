@@ -170,7 +170,7 @@ static void commit(struct mog_http *h)
 		}
 	}
 	/* the record goes on the temp file: never visible without it */
-	if (mog_http_sum_commit(h) < 0)
+	if (mog_http_sum_commit(h, h->digest_on ? got : NULL) < 0)
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (mog_http_cfg.fsync == MOG_FSYNC_DATA && fdatasync(h->fd) < 0)
@@ -470,9 +470,11 @@ void mog_http_put(struct mog_http *h)
 		h->body_left = req->has_content_length ? req->content_length : 0;
 	h->partial = req->has_content_range;
 	h->put_off = h->partial ? req->crange_first : 0;
-	/* hash while writing when a digest is announced; an unannounced trailer
-	 * is checked by reading the file back (commit) */
-	h->digest_on = req->has_content_md5 || (h->chunked && req->trailer_md5);
+	/* hash while writing when a digest is announced (or every whole-file PUT
+	 * keeps one, --put-checksums=full); an unannounced trailer is checked by
+	 * reading the file back (commit) */
+	h->digest_on = req->has_content_md5 || (h->chunked && req->trailer_md5) ||
+		       (mog_integrity_put_md5 && !h->partial);
 	if (h->digest_on)
 		mog_digest_init(&h->md5, MOG_DIGEST_MD5);
 	if (!h->partial)

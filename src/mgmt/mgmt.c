@@ -80,6 +80,7 @@ static void mgmt_release(struct mog_conn *conn)
 	mog_target_release(&m->target);
 	if (m->fd >= 0)
 		close(m->fd);
+	free(m->fill);
 	free(m->out);
 }
 

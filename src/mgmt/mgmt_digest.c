@@ -83,6 +83,9 @@ void mog_mgmt_digest_open(struct mog_job *job)
 		mog_mgmt_out_set(m, "%s MD5=%s\r\n", m->path, hex);
 		goto out;
 	}
+	/* a record with CRCs only: read honestly, and keep the MD5 if the CRCs match */
+	if (m->stored && m->cmd == MOG_MGMT_MD5)
+		m->fill = mog_integrity_fill_start(fd, &st);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	m->fd = fd;
 	m->off = 0;
@@ -126,10 +129,13 @@ void mog_mgmt_digest_read(struct mog_job *job)
 			size_t len = mog_digest_final(&m->digest, bin);
 
 			mog_digest_hex(bin, len, hex);
+			mog_integrity_fill_finish(m->fill, m->fd, bin);
+			m->fill = NULL;
 			mog_mgmt_out_set(m, "%s %s=%s\r\n", m->path, alg_name(m), hex);
 			goto finished;
 		}
 		mog_digest_update(&m->digest, buf, (size_t)n);
+		mog_integrity_fill_update(m->fill, buf, (size_t)n);
 		m->off += n;
 		slice += (size_t)n;
 	}

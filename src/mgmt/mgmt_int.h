@@ -43,6 +43,7 @@ struct mog_mgmt {
 	off_t off;
 	dev_t st_dev;
 	struct mog_digest digest;
+	struct mog_integrity_fill *fill;	/* "stored" on a record without its MD5 */
 	struct mog_mgmt *fsck_next;
 
 	/* reply (or the pending watch round) */

@@ -58,31 +58,57 @@ static uint32_t raw_sw(uint32_t r, const unsigned char *p, size_t len)
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <nmmintrin.h>
 
-#define STRIPE 4096		/* three independent streams of this many bytes per round */
-static uint32_t k_stripe, k_2stripe;	/* x^(8*STRIPE), x^(16*STRIPE) */
+/*
+ * Three independent streams of stripe bytes per round, for three stripe sizes
+ * (so that 4 KiB socket reads get them too), joined by multiplying the first two
+ * by x^(16 stripe) and x^(8 stripe): a constant, so four table lookups each.
+ */
+#define NLEVELS 3
+static const size_t stripes[NLEVELS] = { 4096, 1024, 256 };
+static uint32_t by_2s[NLEVELS][4][256], by_s[NLEVELS][4][256];
+
+static void mul_table_init(uint32_t t[4][256], uint32_t k)
+{
+	uint32_t j, b;
+
+	for (j = 0; j < 4; j++)
+		for (b = 0; b < 256; b++)
+			t[j][b] = gf_mul(k, b << (8 * j));
+}
+
+/* gf_mul(k, x) for the k t was made for: gf_mul is linear in x, byte by byte. */
+static inline uint32_t mul_table(const uint32_t t[4][256], uint32_t x)
+{
+	return t[0][x & 0xff] ^ t[1][(x >> 8) & 0xff] ^ t[2][(x >> 16) & 0xff] ^ t[3][x >> 24];
+}
 
 /* The crc32 instruction has a latency of 3 and a throughput of 1: three
- * streams keep it busy, and gf_mul() joins them once per round. */
+ * streams keep it busy. */
 __attribute__((target("sse4.2")))
 static uint32_t raw_hw(uint32_t r, const unsigned char *p, size_t len)
 {
 	uint64_t a, b, c, w;
-	size_t i;
+	size_t i, l;
 
-	while (len >= 3 * STRIPE) {
-		a = r;
-		b = c = 0;
-		for (i = 0; i < STRIPE; i += 8) {
-			memcpy(&w, p + i, 8);
-			a = _mm_crc32_u64(a, w);
-			memcpy(&w, p + STRIPE + i, 8);
-			b = _mm_crc32_u64(b, w);
-			memcpy(&w, p + 2 * STRIPE + i, 8);
-			c = _mm_crc32_u64(c, w);
+	for (l = 0; l < NLEVELS; l++) {
+		size_t s = stripes[l];
+
+		while (len >= 3 * s) {
+			a = r;
+			b = c = 0;
+			for (i = 0; i < s; i += 8) {
+				memcpy(&w, p + i, 8);
+				a = _mm_crc32_u64(a, w);
+				memcpy(&w, p + s + i, 8);
+				b = _mm_crc32_u64(b, w);
+				memcpy(&w, p + 2 * s + i, 8);
+				c = _mm_crc32_u64(c, w);
+			}
+			r = mul_table(by_2s[l], (uint32_t)a) ^ mul_table(by_s[l], (uint32_t)b) ^
+			    (uint32_t)c;
+			p += 3 * s;
+			len -= 3 * s;
 		}
-		r = gf_mul(k_2stripe, (uint32_t)a) ^ gf_mul(k_stripe, (uint32_t)b) ^ (uint32_t)c;
-		p += 3 * STRIPE;
-		len -= 3 * STRIPE;
 	}
 	a = r;
 	for (; len >= 8; len -= 8, p += 8) {
@@ -111,8 +137,10 @@ static void init(void)
 			table[j][i] = (table[j - 1][i] >> 8) ^ table[0][table[j - 1][i] & 0xff];
 	impl = raw_sw;
 #if defined(__x86_64__) && defined(__GNUC__)
-	k_stripe = x8n(STRIPE);
-	k_2stripe = x8n(2 * STRIPE);
+	for (i = 0; i < NLEVELS; i++) {
+		mul_table_init(by_s[i], x8n(stripes[i]));
+		mul_table_init(by_2s[i], x8n(2 * stripes[i]));
+	}
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("sse4.2"))
 		impl = raw_hw;

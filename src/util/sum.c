@@ -48,7 +48,8 @@ size_t mog_sum_encode(const struct mog_sum *s, unsigned char *out)
 	memcpy(out, "MOGS", 4);
 	out[4] = MOG_SUM_VERSION;
 	out[5] = (unsigned char)s->block_shift;
-	out[6] = out[7] = 0;
+	out[6] = s->has_md5 ? 0 : MOG_SUM_F_NO_MD5;
+	out[7] = 0;
 	put64(out + 8, s->size);
 	put64(out + 16, (uint64_t)s->mtime_sec);
 	put32(out + 24, s->mtime_nsec);
@@ -79,6 +80,7 @@ enum mog_sum_decode mog_sum_decode(struct mog_sum *s, const unsigned char *buf, 
 	s->nblocks = get32(buf + 28);
 	s->ino = get64(buf + 32);
 	memcpy(s->md5, buf + 40, 16);
+	s->has_md5 = !(buf[6] & MOG_SUM_F_NO_MD5);
 	if (s->block_shift < MOG_SUM_BASE_SHIFT || s->block_shift > 62 ||
 	    s->nblocks > MOG_SUM_MAX_BLOCKS ||
 	    len != MOG_SUM_HEAD_LEN + 4 * (size_t)s->nblocks + 4)
@@ -91,17 +93,20 @@ enum mog_sum_decode mog_sum_decode(struct mog_sum *s, const unsigned char *buf, 
 	return MOG_SUM_OK;
 }
 
-void mog_sum_builder_init(struct mog_sum_builder *b)
+void mog_sum_builder_init(struct mog_sum_builder *b, bool md5)
 {
 	memset(b, 0, sizeof(*b));
-	mog_digest_init(&b->md5, MOG_DIGEST_MD5);
+	b->md5_on = md5;
+	if (md5)
+		mog_digest_init(&b->md5, MOG_DIGEST_MD5);
 }
 
 void mog_sum_builder_update(struct mog_sum_builder *b, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
-	mog_digest_update(&b->md5, buf, len);
+	if (b->md5_on)
+		mog_digest_update(&b->md5, buf, len);
 	while (len > 0) {
 		size_t room = (size_t)(BASE - (b->len & (BASE - 1)));
 		size_t n = len < room ? len : room;
@@ -126,8 +131,11 @@ void mog_sum_builder_finish(struct mog_sum_builder *b, struct mog_sum *s)
 	unsigned char md5[20];
 	size_t per, i, j;
 
-	mog_digest_final(&b->md5, md5);
+	memset(md5, 0, sizeof(md5));
+	if (b->md5_on)
+		mog_digest_final(&b->md5, md5);
 	memcpy(s->md5, md5, 16);
+	s->has_md5 = b->md5_on;
 	s->size = b->len;
 	s->block_shift = mog_sum_shift_for(b->len);
 	s->nblocks = (uint32_t)((b->len + ((uint64_t)1 << s->block_shift) - 1) >> s->block_shift);

@@ -14,11 +14,13 @@
 
 /*
  * Encoded (all integers little-endian):
- *   0 "MOGS"  4 version  5 block_shift  6 flags (u16, 0)  8 size (u64)
+ *   0 "MOGS"  4 version  5 block_shift  6 flags (u16)  8 size (u64)
  *  16 mtime_sec (i64)  24 mtime_nsec (u32)  28 nblocks (u32)  32 ino (u64)
  *  40 md5[16]  56 crc[nblocks] (u32 each)  then CRC-32C of all bytes before it (u32).
- * size, mtime and ino bind the record to the file it was made for.
+ * size, mtime and ino bind the record to the file it was made for.  Flag
+ * MOG_SUM_F_NO_MD5: md5 is not filled in yet (zeros); the CRCs are.
  */
+#define MOG_SUM_F_NO_MD5 1
 struct mog_sum {
 	unsigned block_shift;		/* block = 1 << block_shift bytes; the last may be short */
 	uint64_t size;
@@ -26,6 +28,7 @@ struct mog_sum {
 	uint32_t mtime_nsec;
 	uint64_t ino;
 	unsigned char md5[16];
+	bool has_md5;			/* false: md5 is unknown (MOG_SUM_F_NO_MD5) */
 	uint32_t nblocks;
 	uint32_t crc[MOG_SUM_MAX_BLOCKS];
 };
@@ -45,8 +48,10 @@ enum mog_sum_decode mog_sum_decode(struct mog_sum *s, const unsigned char *buf, 
 /* The block size used for a file of size bytes (a power of two, at least 64 KiB). */
 unsigned mog_sum_shift_for(uint64_t size);
 
-/* Streaming computation of a record: MD5 and 64 KiB CRCs, joined at the end. */
+/* Streaming computation of a record: 64 KiB CRCs, joined at the end, and the
+ * MD5 if asked for. */
 struct mog_sum_builder {
+	bool md5_on;
 	struct mog_digest md5;
 	uint64_t len;
 	uint32_t cur;			/* CRC of the bytes of the current 64 KiB block */
@@ -54,9 +59,10 @@ struct mog_sum_builder {
 	size_t ncrcs, cap;
 };
 
-/* Start, add bytes, finish into s (size and md5 and CRCs; the caller sets the binding),
- * and free.  mog_sum_builder_destroy() may be called at any time, also twice. */
-void mog_sum_builder_init(struct mog_sum_builder *b);
+/* Start (with the MD5 or without it), add bytes, finish into s (size, CRCs and
+ * md5/has_md5; the caller sets the binding), and free.  mog_sum_builder_destroy()
+ * may be called at any time, also twice. */
+void mog_sum_builder_init(struct mog_sum_builder *b, bool md5);
 void mog_sum_builder_update(struct mog_sum_builder *b, const void *buf, size_t len);
 void mog_sum_builder_finish(struct mog_sum_builder *b, struct mog_sum *s);
 void mog_sum_builder_destroy(struct mog_sum_builder *b);

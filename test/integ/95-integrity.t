@@ -1,4 +1,6 @@
-# 95-integrity.t: checksums at rest (issue 15): PUT stores MD5 and CRC-32Cs in user.mog.sum;
+# 95-integrity.t: checksums at rest (issue 15): PUT stores CRC-32Cs in user.mog.sum, and
+# the MD5 when the client sent Content-MD5 or with --put-checksums=full (else the first
+# "MD5 <path> stored" that reads the whole file and matches the CRCs fills it in);
 # a GET of a file with a flipped byte, a truncated file or a grown one never completes a 200;
 # the file moves to devN/.quarantine/ (never served), the metrics and status page count it,
 # and a fresh PUT of the path works.  Files without a record are adopted; a Content-Range
@@ -6,7 +8,8 @@
 use strict;
 use warnings;
 use Test::More;
-use Digest::MD5 qw(md5_hex);
+use Digest::MD5 qw(md5 md5_hex);
+use MIME::Base64 qw(encode_base64);
 use TestDaemon;
 
 my $sport = TestDaemon::free_port();
@@ -17,7 +20,8 @@ my $HAVE_ATTR = -x '/usr/bin/getfattr' && -x '/usr/bin/setfattr';
 sub put {
 	my ($path, $body, %o) = @_;
 	my $extra = $o{range} ? "Content-Range: bytes $o{range}\r\n" : '';
-	my $r = $d->roundtrip("PUT $path HTTP/1.1\r\nHost: t\r\n${extra}Content-Length: "
+	$extra .= 'Content-MD5: ' . encode_base64(md5($body), '') . "\r\n" if $o{md5};
+	my $r = ($o{daemon} // $d)->roundtrip("PUT $path HTTP/1.1\r\nHost: t\r\n${extra}Content-Length: "
 			      . length($body) . "\r\nConnection: close\r\n\r\n$body");
 	return $r && $r->{status};
 }
@@ -190,5 +194,70 @@ is(TestDaemon::read_line($s), "/dev1/0/big.fid MD5=$now_md5\r\n", 'plain MD5 rea
 TestDaemon::write_all($s, "MD5 /dev1/0/big.fid storedx\r\n");
 is(TestDaemon::read_line($s), "/dev1/0/big.fid MD5=$now_md5\r\n", 'another reason word: read');
 
+# The MD5 in the record (hex), 'unknown' (CRCs only: flag 1 at byte 6), or 'none'.
+sub rec_md5 {
+	my ($rel, $daemon) = @_;
+	my $p = ($daemon // $d)->path($rel);
+	my $v = `getfattr --only-values -n user.mog.sum '$p' 2>/dev/null`;
+	return 'none' unless $v =~ /^MOGS/;
+	return (ord(substr($v, 6, 1)) & 1) ? 'unknown' : unpack('H*', substr($v, 40, 16));
+}
+
+sub md5_line {
+	my ($path, $how) = @_;
+	TestDaemon::write_all($s, "MD5 $path$how\r\n");
+	return TestDaemon::read_line($s);
+}
+
+# --put-checksums=crc (the default): the MD5 only when the client sent it
+my $crc_body = join('', map { chr(($_ * 11) & 255) } 0 .. 199_999);
+for my $k (qw(crc fill fillbad)) {
+	is(put("/dev1/0/$k.fid", $crc_body), 201, "PUT $k without Content-MD5");
+}
+is(put('/dev1/0/md5.fid', $crc_body, md5 => 1), 201, 'PUT with Content-MD5');
+SKIP: {
+	skip 'getfattr not installed (attr package)', 2 unless $HAVE_ATTR;
+	is(rec_md5('dev1/0/crc.fid'), 'unknown', 'no Content-MD5: a record with the CRCs only');
+	is(rec_md5('dev1/0/md5.fid'), md5_hex($crc_body), 'Content-MD5: the record keeps it');
+}
+my $q0 = counter('quarantined');
+flip('dev1/0/crc.fid', 130_000, keep_mtime => 1);
+never_complete_200('/dev1/0/crc.fid', $d->read_file('dev1/0/crc.fid'), 'CRC-only record, flipped');
+is(scalar(quarantined('dev1/0/crc.fid')), 1, 'CRC-only record: the flip is found, quarantined');
+is(counter('quarantined'), $q0 + 1, 'counted');
+
+# "MD5 <path> stored" on a CRC-only record reads the file, answers the true MD5 and keeps it
+is(md5_line('/dev1/0/fill.fid', ' stored'), "/dev1/0/fill.fid MD5=" . md5_hex($crc_body) . "\r\n",
+   'MD5 ... stored, CRC-only record: the true MD5');
+SKIP: {
+	skip 'getfattr not installed (attr package)', 1 unless $HAVE_ATTR;
+	is(rec_md5('dev1/0/fill.fid'), md5_hex($crc_body), 'and the record has it now');
+}
+{	# silent, to the nanosecond (touch -r): the record still fits the file
+	my ($p, $ref) = ($d->path('dev1/0/fill.fid'), "$d->{dir}/mtime.ref");
+	system('touch', '-r', $p, $ref) == 0 or die 'touch failed';
+	flip('dev1/0/fill.fid', 7);
+	system('touch', '-r', $ref, $p) == 0 or die 'touch failed';
+}
+is(md5_line('/dev1/0/fill.fid', ' stored'), "/dev1/0/fill.fid MD5=" . md5_hex($crc_body) . "\r\n",
+   'MD5 ... stored answers from the record');
+# a damaged file never lends its MD5 to the record
+flip('dev1/0/fillbad.fid', 100_000, keep_mtime => 1);
+my $bad_md5 = md5_hex($d->read_file('dev1/0/fillbad.fid'));
+is(md5_line('/dev1/0/fillbad.fid', ' stored'), "/dev1/0/fillbad.fid MD5=$bad_md5\r\n",
+   'MD5 ... stored, CRC-only record, damaged file: the MD5 of what is there');
+SKIP: {
+	skip 'getfattr not installed (attr package)', 1 unless $HAVE_ATTR;
+	is(rec_md5('dev1/0/fillbad.fid'), 'unknown', 'not kept: the bytes do not match the CRCs');
+}
 $d->stop;
+
+# --put-checksums=full: every whole-file PUT stores its MD5
+my $f = TestDaemon->start(devices => [1], args => ['--scrub-rate=0', '--put-checksums=full']);
+is(put('/dev1/0/full.fid', $crc_body, daemon => $f), 201, '--put-checksums=full: PUT');
+SKIP: {
+	skip 'getfattr not installed (attr package)', 1 unless $HAVE_ATTR;
+	is(rec_md5('dev1/0/full.fid', $f), md5_hex($crc_body), 'the MD5 stored without Content-MD5');
+}
+$f->stop;
 done_testing();

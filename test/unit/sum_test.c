@@ -8,12 +8,12 @@ static unsigned char data[3 << 20];
 static struct mog_sum s, t;
 
 /* Build a record of data[0..len) in pieces of step bytes. */
-static void build(size_t len, size_t step)
+static void build(size_t len, size_t step, bool md5)
 {
 	struct mog_sum_builder b;
 	size_t off;
 
-	mog_sum_builder_init(&b);
+	mog_sum_builder_init(&b, md5);
 	for (off = 0; off < len; off += step)
 		mog_sum_builder_update(&b, data + off, len - off < step ? len - off : step);
 	mog_sum_builder_finish(&b, &s);
@@ -61,11 +61,12 @@ int main(void)
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		len = sizes[i];
-		build(len, 10007);
+		build(len, 10007, true);
 		mog_digest_init(&d, MOG_DIGEST_MD5);
 		mog_digest_update(&d, data, len);
 		mog_digest_final(&d, md5);
-		ok(s.size == len && memcmp(s.md5, md5, 16) == 0, "%zu bytes: size and MD5", len);
+		ok(s.size == len && s.has_md5 && memcmp(s.md5, md5, 16) == 0,
+		   "%zu bytes: size and MD5", len);
 		ok(blocks_match(len), "%zu bytes: block CRCs", len);
 		ok(check_all(len, 65536) && check_all(len, 999), "%zu bytes: check passes", len);
 		if (len > 0) {
@@ -94,6 +95,12 @@ int main(void)
 		enc[i] ^= 1;
 	}
 	is(i, len, "any flipped bit in the record is refused");
+	ok(t.has_md5, "a record with its MD5 says so");
+	build(200000, 4096, false);
+	ok(!s.has_md5 && blocks_match(200000) && check_all(200000, 777), "CRC-only record");
+	len = mog_sum_encode(&s, enc);
+	ok(mog_sum_decode(&t, enc, len) == MOG_SUM_OK && !t.has_md5 && t.nblocks == s.nblocks &&
+	   memcmp(t.crc, s.crc, 4 * s.nblocks) == 0, "CRC-only round trip: MD5 marked unknown");
 	is(mog_sum_decode(&t, enc, len - 1), MOG_SUM_BAD, "short record refused");
 	is(mog_sum_decode(&t, enc, 10), MOG_SUM_BAD, "tiny record refused");
 	enc[4] = 2;
