@@ -1,4 +1,4 @@
-/* devdir.c: device directories opened per use (never held idle), the mount guard, identity. */
+/* devdir.c: device directories opened per use (closed soon after), the mount guard, identity. */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,8 @@
 #include <sys/sysmacros.h>
 #include "xalloc.h"
 #include "../core/log.h"
+#include "../net/conn.h"
+#include "../net/loop.h"
 #include "devid.h"
 #include "dev.h"
 #include "devdir.h"
@@ -17,6 +19,8 @@
 #ifndef STATX_ATTR_MOUNT_ROOT
 #define STATX_ATTR_MOUNT_ROOT 0x00002000
 #endif
+
+static void spare(struct mog_dev *dev);
 
 bool mog_devdir_require_mount;
 bool mog_devdir_idfile;
@@ -75,6 +79,14 @@ void mog_devdir_drop(struct mog_dev *dev)
 	}
 	if (dev->dir == NULL)
 		return;
+	if (dev->dir->refs == 0) {	/* lingering after its last user: close now */
+		close(dev->dir->fd);
+		free(dev->dir);
+		dev->dir = NULL;
+		if (dev->present)
+			spare(dev);
+		return;
+	}
 	/* the requests holding it finish with it; the next one opens anew */
 	dev->dir->dev = NULL;
 	dev->dir = NULL;
@@ -208,16 +220,66 @@ fail:
 	return NULL;
 }
 
-void mog_devdir_put(struct mog_devdir *d)
+/* Close d (no references left): nothing holds the disk now. */
+static void close_dir(struct mog_devdir *d)
 {
-	if (d == NULL || --d->refs > 0)
-		return;
-	close(d->fd);		/* the last user is done: nothing holds the disk now */
+	close(d->fd);
 	if (d->dev) {
 		d->dev->dir = NULL;
 		spare(d->dev);
 	}
 	free(d);
+}
+
+/*
+ * A directory whose last user is done stays open for LINGER_S more seconds,
+ * so back-to-back requests answered on the loop (one at a time) do not each
+ * pay openat + statx + close; an idle device is still unmountable within
+ * about 2 * LINGER_S of its last request.
+ */
+#define LINGER_S 0.1
+static ev_timer linger_timer;
+
+static void on_linger(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	size_t n, i;
+	struct mog_dev **devs = mog_dev_list(&n);
+	bool left = false;
+
+	for (i = 0; i < n; i++) {
+		struct mog_devdir *d = devs[i]->dir;
+
+		if (d == NULL || d->refs > 0)
+			continue;
+		if (ev_now(loop) - d->idle_since >= LINGER_S)
+			close_dir(d);
+		else
+			left = true;
+	}
+	if (!left) {
+		ev_ref(loop);	/* undo the unref of linger() before stopping */
+		ev_timer_stop(loop, w);
+	}
+}
+
+static void linger(struct mog_devdir *d)
+{
+	d->idle_since = ev_now(mog_loop);
+	if (ev_is_active(&linger_timer))
+		return;
+	ev_timer_init(&linger_timer, on_linger, LINGER_S, LINGER_S);
+	ev_timer_start(mog_loop, &linger_timer);
+	ev_unref(mog_loop);	/* a lingering directory does not keep the loop alive */
+}
+
+void mog_devdir_put(struct mog_devdir *d)
+{
+	if (d == NULL || --d->refs > 0)
+		return;
+	if (d->dev == NULL || mog_shutting_down)
+		close_dir(d);	/* replaced (remount), or stopping: close now */
+	else
+		linger(d);
 }
 
 int mog_devdir_open_name(const char *name)

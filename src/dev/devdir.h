@@ -46,6 +46,7 @@ bool mog_devdir_must_mount(const struct mog_dev *dev);
 struct mog_devdir {
 	int fd;				/* read by any thread while a reference is held */
 	unsigned refs;			/* loop thread */
+	double idle_since;		/* ev_now() when refs last fell to 0 (it lingers) */
 	struct mog_dev *dev;		/* NULL once replaced (remount): freed at the last put */
 };
 

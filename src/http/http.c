@@ -143,6 +143,12 @@ static void account(struct mog_http *h)
 	if (h->req.method == MOG_HTTP_GET && h->off > h->body_first)
 		out += (unsigned long long)(h->off - h->body_first);
 	mog_http_metrics_count(h->req.method, h->status);
+	if (h->req.method == MOG_HTTP_GET || h->req.method == MOG_HTTP_HEAD) {
+		if (h->job.run)
+			mog_http_metrics.get_pool++;
+		else
+			mog_http_metrics.get_memory++;
+	}
 	mog_http_metrics.bytes_out += out;
 	mog_http_metrics.bytes_in += (unsigned long long)h->written;
 	if (h->target.dev) {

@@ -26,6 +26,8 @@ enum mog_http_metric_status {	/* the statuses we send */
 struct mog_http_metrics {
 	unsigned long long requests[MOG_HTTP_M_N][MOG_HTTP_S_N];
 	unsigned long long bytes_in, bytes_out;		/* heads and bodies */
+	/* GET and HEAD answered on the loop from memory, and through a device pool */
+	unsigned long long get_memory, get_pool;
 };
 extern struct mog_http_metrics mog_http_metrics;
 extern const char *const mog_http_metric_method_names[MOG_HTTP_M_N];

@@ -226,7 +226,7 @@ static int open_cached(int dir_fd, const char *rel)
 /*
  * Loop thread: answer a GET/HEAD without a pool thread when the whole answer
  * is already in memory: the path's dentries and inode (openat2 with
- * RESOLVE_CACHED) and, for a small body, its pages (preadv2 RWF_NOWAIT).
+ * RESOLVE_CACHED) and, for a small body, its pages (mog_fs_pread_cached()).
  * Neither call can wait on a disk; when they would, the pool takes over.
  * A file that is open and cached but large goes to the pool for sendfile
  * with the descriptor already open.  Returns true if h is taken care of.
@@ -280,7 +280,7 @@ static bool get_cached(struct mog_http *h)
 	}
 	len = (size_t)(h->end - h->off);
 	if (len > CACHED_BODY_MAX ||
-	    preadv2(fd, &(struct iovec){ body, len }, 1, h->off, RWF_NOWAIT) != (ssize_t)len ||
+	    mog_fs_pread_cached(fd, st.st_dev, body, len, h->off) != (ssize_t)len ||
 	    !mog_http_verify_small(h, &st, body, len)) {
 		/* big, not cached, or no matching CRC in memory: the pool sends it */
 		h->fd = fd;

@@ -194,6 +194,11 @@ static void metrics(struct status_req *s)
 	put(s, "# HELP evmogstored_http_sent_bytes_total Bytes of HTTP responses (heads and bodies).\n"
 	       "# TYPE evmogstored_http_sent_bytes_total counter\n"
 	       "evmogstored_http_sent_bytes_total %llu\n", m->bytes_out);
+	put(s, "# HELP evmogstored_http_get_served_total GET and HEAD responses by where they "
+	       "were served: on the event loop from memory, or through a device pool.\n"
+	       "# TYPE evmogstored_http_get_served_total counter\n"
+	       "evmogstored_http_get_served_total{via=\"memory\"} %llu\n"
+	       "evmogstored_http_get_served_total{via=\"pool\"} %llu\n", m->get_memory, m->get_pool);
 	put(s, "# HELP evmogstored_connections Open client connections.\n"
 	       "# TYPE evmogstored_connections gauge\n"
 	       "evmogstored_connections{state=\"open\"} %zu\n"

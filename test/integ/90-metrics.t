@@ -415,6 +415,7 @@ my %want = (
 	evmogstored_device_threads => 'gauge', evmogstored_device_threads_busy => 'gauge',
 	evmogstored_device_failing => 'gauge', evmogstored_device_errors_total => 'counter',
 	evmogstored_device_unavailable => 'gauge',
+	evmogstored_http_get_served_total => 'counter',
 	evmogstored_device_request_duration_seconds => 'histogram',
 	evmogstored_device_fsync_duration_seconds => 'histogram',
 	evmogstored_integrity_events_total => 'counter',
