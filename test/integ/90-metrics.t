@@ -618,6 +618,9 @@ for my $k (sort keys %expect) {
 }
 cmp_ok($delta->($after, 'evmogstored_http_received_bytes_total{}'), '>=', 10,
        'received bytes delta ≥ the 10 PUT body bytes');
+is($delta->($after, 'evmogstored_http_get_served_total{via="memory"}')
+   + $delta->($after, 'evmogstored_http_get_served_total{via="pool"}'), 4,
+   'the 4 GETs were each served from memory or through the pool');
 # every other counter series stayed put
 {
 	my @other;
@@ -628,6 +631,7 @@ cmp_ok($delta->($after, 'evmogstored_http_received_bytes_total{}'), '>=', 10,
 			next if $k =~ /_(?:bucket|sum)\{device="dev1"/;	# dev1 histograms checked by count
 			# checksums (95-integrity.t) and the background scrubber (96-scrub.t)
 			next if $k =~ /^evmogstored_(?:integrity|scrub)_/;
+			next if $k =~ /^evmogstored_http_get_served_total\{/;	# summed below
 			push @other, "$k moved by " . $delta->($after, $k) if $delta->($after, $k) != 0;
 		}
 	}
