@@ -2,6 +2,7 @@
 #include <config.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include "http_date.h"
 #include "http_int.h"
 
@@ -79,12 +80,66 @@ size_t mog_http_resp_status(char *buf, size_t cap, int status, bool keep)
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
+#define PUT_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
+
+/* The decimal digits of v at p; returns the end. */
+static char *put_u64(char *p, unsigned long long v)
+{
+	char tmp[20];
+	size_t i = 0;
+
+	do
+		tmp[i++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (i > 0)
+		*p++ = tmp[--i];
+	return p;
+}
+
+/* Last-Modified of mtime, formatted once per thread for a run of one mtime. */
+static const char *last_modified(time_t mtime)
+{
+	static __thread time_t cached = -1;
+	static __thread char lm[MOG_HTTP_DATE_LEN + 1];
+
+	if (mtime != cached) {
+		mog_http_date_fmt(mtime, lm);
+		cached = mtime;
+	}
+	return lm;
+}
+
+/* The 200 head of every whole-file GET, built by hand (no stdio per request). */
+static size_t resp_200(char *buf, time_t mtime, off_t size, bool keep)
+{
+	char *p = buf;
+
+	p = PUT_LIT(p, "HTTP/1.1 200 OK\r\nStatus: 200 OK\r\nDate: ");
+	memcpy(p, mog_http_date_now(), MOG_HTTP_DATE_LEN);
+	p = PUT_LIT(p + MOG_HTTP_DATE_LEN, "\r\nLast-Modified: ");
+	memcpy(p, last_modified(mtime), MOG_HTTP_DATE_LEN);
+	p = PUT_LIT(p + MOG_HTTP_DATE_LEN, "\r\nContent-Length: ");
+	p = put_u64(p, (unsigned long long)size);
+	p = PUT_LIT(p, "\r\nContent-Type: application/octet-stream\r\n"
+		       "Accept-Ranges: bytes\r\nConnection: ");
+	if (keep)
+		p = PUT_LIT(p, "keep-alive\r\n\r\n");
+	else
+		p = PUT_LIT(p, "close\r\n\r\n");
+	return (size_t)(p - buf);
+}
+
+/* bytes resp_200() writes at most */
+#define RESP_200_MAX 256
+
 size_t mog_http_resp_file(char *buf, size_t cap, int status, time_t mtime, off_t first,
 			  off_t last, off_t size, bool keep)
 {
 	char lm[MOG_HTTP_DATE_LEN + 1];
 	int n;
 
+	if (status == 200 && cap >= RESP_200_MAX && size >= 0)
+		return resp_200(buf, mtime, size, keep);
 	mog_http_date_fmt(mtime, lm);
 	if (status == 206)
 		n = snprintf(buf, cap,

@@ -83,12 +83,31 @@ struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind)
 	return conn;
 }
 
+/* One freed first-size read buffer per thread, for the next request's head. */
+#define RBUF_FIRST 4096
+static __thread char *spare_rbuf;
+
+static void rbuf_free(struct mog_conn *conn)
+{
+	if (conn->rcap == RBUF_FIRST && spare_rbuf == NULL)
+		spare_rbuf = conn->rbuf;
+	else
+		free(conn->rbuf);
+	conn->rbuf = NULL;
+	conn->rlen = conn->rcap = 0;
+}
+
 ssize_t mog_conn_read(struct mog_conn *conn, size_t max)
 {
 	ssize_t n;
 
+	if (conn->rcap == 0 && spare_rbuf && max >= RBUF_FIRST) {
+		conn->rbuf = spare_rbuf;	/* no malloc per request */
+		conn->rcap = RBUF_FIRST;
+		spare_rbuf = NULL;
+	}
 	if (conn->rlen >= conn->rcap) {
-		size_t cap = conn->rcap ? (size_t)conn->rcap * 2 : 4096;
+		size_t cap = conn->rcap ? (size_t)conn->rcap * 2 : RBUF_FIRST;
 
 		if (cap > max)
 			cap = max;
@@ -158,10 +177,7 @@ int mog_conn_send(struct mog_conn *conn, const char *buf, size_t len, size_t *of
 void mog_conn_consume(struct mog_conn *conn, size_t n)
 {
 	if (n >= conn->rlen) {
-		/* idle connections hold no buffer */
-		free(conn->rbuf);
-		conn->rbuf = NULL;
-		conn->rlen = conn->rcap = 0;
+		rbuf_free(conn);	/* idle connections hold no buffer */
 		return;
 	}
 	memmove(conn->rbuf, conn->rbuf + n, conn->rlen - n);
@@ -182,7 +198,7 @@ void mog_conn_free(struct mog_conn *conn)
 		conn->next->prev = conn->prev;
 	if (conn->req && conn->ops && conn->ops->release)
 		conn->ops->release(conn);
-	free(conn->rbuf);
+	rbuf_free(conn);
 	free(conn->req);
 	free(conn);
 	mog_conn_count--;

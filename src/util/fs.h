@@ -33,8 +33,9 @@ int mog_fs_open_cached(int dir_fd, const char *rel, int flags);
  * Read up to len bytes at off from fd (a regular file on the filesystem
  * st_dev dev) only if they are all in memory: preadv2(RWF_NOWAIT), or, on
  * tmpfs and ramfs, which refuse RWF_NOWAIT, cachestat(2) (Linux 6.5) then
- * pread.  It never waits on a disk (tmpfs pages in swap count as not in
- * memory), so the loop thread may call it.  Returns bytes read, or -1 with
+ * pread (without cachestat when no swap is configured).  It never waits on a
+ * disk (tmpfs pages in swap count as not in memory), so the loop thread may
+ * call it.  Returns bytes read, or -1 with
  * EAGAIN when the data is not in memory or cannot be known to be (then the
  * caller reads on a pool thread).  What it learns per filesystem is kept per
  * thread.
