@@ -30,19 +30,32 @@ void mog_mgmt_out_set(struct mog_mgmt *m, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	/* after the replies not sent yet (pipelined lines are answered in one send) */
 	va_start(ap, fmt);
-	n = vsnprintf(m->out, m->ocap, fmt, ap);
+	n = vsnprintf(m->out + m->olen, m->ocap - m->olen, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n >= m->ocap) {
-		m->ocap = (size_t)n + 1;
+	if (n >= 0 && (size_t)n >= m->ocap - m->olen) {
+		m->ocap = m->olen + (size_t)n + 1;
 		m->out = xrealloc(m->out, m->ocap);
 		va_start(ap, fmt);
-		vsnprintf(m->out, m->ocap, fmt, ap);
+		vsnprintf(m->out + m->olen, m->ocap - m->olen, fmt, ap);
 		va_end(ap);
 	}
-	m->olen = n > 0 ? (size_t)n : 0;
-	m->ooff = 0;
+	m->olen += n > 0 ? (size_t)n : 0;
 }
+
+/* Send what can be sent of the pending replies now; forget them once all are out. */
+static int send_out(struct mog_mgmt *m)
+{
+	int rc = mog_conn_send(m->conn, m->out, m->olen, &m->ooff, 0);
+
+	if (rc == 1)
+		m->olen = m->ooff = 0;
+	return rc;
+}
+
+/* Replies held back while more complete lines are buffered: up to this many bytes. */
+#define OUT_BATCH (16 * 1024)
 
 static struct mog_mgmt *mgmt_new(struct mog_conn *conn)
 {
@@ -183,15 +196,15 @@ static enum mog_next command(struct mog_mgmt *m)
 	case MOG_MGMT_WATCH:
 		mog_conn_consume(conn, conn->rlen);	/* ignored from now on */
 		m->state = MGMT_WATCH;
-		m->olen = m->ooff = 0;
 		m->watch_next = watchers;
 		if (watchers)
 			watchers->watch_prev = m;
 		watchers = m;
 		mog_dev_refresh();
-		return MOG_NEXT_READ;
+		return m->ooff < m->olen ? flush(m) : MOG_NEXT_READ;	/* earlier replies first */
 	case MOG_MGMT_SHUTDOWN:
 		mog_conn_consume(conn, conn->rlen);
+		send_out(m);	/* best effort: earlier replies held back */
 		if (mog_mgmt_on_shutdown)
 			mog_mgmt_on_shutdown();
 		return MOG_NEXT_CLOSE;
@@ -204,6 +217,13 @@ static enum mog_next command(struct mog_mgmt *m)
 		mog_target_release(&m->target);
 		m->stored = req->stored;
 		mog_target_lookup(&m->target, m->path, req->path_len);
+		if (mog_mgmt_cached(m)) {	/* all in memory: no pool trip */
+			mog_target_release(&m->target);
+			m->state = MGMT_SEND;
+			return flush(m);
+		}
+		if (m->ooff < m->olen && send_out(m) < 0)
+			return MOG_NEXT_CLOSE;	/* earlier replies go out before the pool's turn */
 		mog_mgmt_submit(m, req->cmd == MOG_MGMT_SIZE ? mog_mgmt_size_run : mog_mgmt_digest_open);
 		return MOG_NEXT_JOB;
 	case MOG_MGMT_NONE:
@@ -251,7 +271,14 @@ static enum mog_next flush(struct mog_mgmt *m)
 {
 	struct mog_conn *conn = m->conn;
 
-	switch (mog_conn_send(conn, m->out, m->olen, &m->ooff, 0)) {
+	if (m->state == MGMT_SEND && m->olen < OUT_BATCH && !mog_shutting_down &&
+	    conn->rlen > 0 && memchr(conn->rbuf, '\n', conn->rlen)) {
+		/* another line is here already: answer it too before sending */
+		m->state = MGMT_LINE;
+		mog_mgmt_req_init(&m->req);
+		return MOG_NEXT_AGAIN;
+	}
+	switch (send_out(m)) {
 	case 0:
 		return MOG_NEXT_WRITE;
 	case -1:
@@ -355,7 +382,7 @@ void mog_mgmt_watch_round(const char *round, size_t len)
 			m->ocap = len;
 			m->out = xrealloc(m->out, m->ocap);
 		}
-		memcpy(m->out, round, len);
+		memcpy(m->out, round, len);	/* nothing is pending (checked above) */
 		m->olen = len;
 		m->ooff = 0;
 		mog_conn_next(m->conn, flush(m));

@@ -65,6 +65,14 @@ void mog_mgmt_size_run(struct mog_job *job);	/* size <path>: PHASE_REPLY */
 void mog_mgmt_digest_open(struct mog_job *job);	/* open: PHASE_READ, or PHASE_REPLY on error */
 void mog_mgmt_digest_read(struct mog_job *job);	/* one slice; PHASE_REPLY once done */
 
+/*
+ * mgmt_cached.c: answer m's size or MD5/SHA-1 (a file up to 64 KiB) on the
+ * loop when the path and data are in memory (openat2 RESOLVE_CACHED,
+ * mog_fs_pread_cached()); never waits on a disk.  True: the reply is in
+ * m->out; false: the pool must do it.  Loop thread.
+ */
+bool mog_mgmt_cached(struct mog_mgmt *m);
+
 /* mgmt_digest.c: the fsck slot of each filesystem.  Loop thread. */
 /* True if m (an fsck digest with its file open) must wait for its filesystem's
  * slot: it is queued (state MGMT_FSCK_WAIT).  False: m now holds the slot. */

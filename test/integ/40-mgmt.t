@@ -5,6 +5,7 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use TestDaemon;
+use Digest::MD5 ();
 
 my $d = TestDaemon->start(devices => [1, 666]);
 
@@ -277,5 +278,25 @@ is($d->stop('QUIT'), 0, 'N exit status 0 after SIGQUIT');
 	   'P223 no device: the docroot pool shrank to 2 threads')
 		or diag("before $before, now " . $e->pid_threads);
 	is($e->stop('QUIT'), 0, 'P223 no device: exit 0');
+}
+# Pipelined lines answered from memory (cached size and small digests) are sent together;
+# a line that needs a pool thread (a large file's MD5), an error and a miss between them
+# keep every answer in order.
+{
+	my $d = TestDaemon->start(devices => [1]);
+	$d->write_file('dev1/small', 'tiny');
+	$d->write_file('dev1/large', 'L' x (300 * 1024));
+	my $s = $d->connect('mgmt');
+	TestDaemon::write_all($s, "size /dev1/small\r\nMD5 /dev1/large\r\nsize /dev1/large\r\n"
+		. "bogus\r\nsize /dev1/nope\r\nMD5 /dev1/small\r\n\r\nsize /dev1/small\r\n");
+	my @want = ("/dev1/small 4\r\n",
+		    '/dev1/large MD5=' . Digest::MD5::md5_hex('L' x (300 * 1024)) . "\r\n",
+		    '/dev1/large ' . (300 * 1024) . "\r\n", "ERROR: unknown command: bogus\r\n",
+		    "/dev1/nope -1\r\n", '/dev1/small MD5=' . Digest::MD5::md5_hex('tiny') . "\r\n",
+		    "\r\n", "/dev1/small 4\r\n");
+	my @got = map { TestDaemon::read_line($s) // '' } @want;
+	is_deeply(\@got, \@want, 'pipelined size, MD5 (memory and pool), unknown, blank: answers in order');
+	close $s;
+	is($d->stop('QUIT'), 0, 'pipelined: exit 0');
 }
 done_testing;

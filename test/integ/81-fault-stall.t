@@ -4,6 +4,7 @@
 use strict;
 use warnings;
 use Test::More;
+use Digest::MD5 qw(md5_hex);
 use Time::HiRes qw(time sleep);
 use TestDaemon;
 use FaultShim;
@@ -141,6 +142,7 @@ $d = TestDaemon->start(devices => [1, 2], args => ['--threads=1', '--io-deadline
 				MOG_FAULT_VERBOSE => 1 });
 $d->write_file("dev1/s$_", "stalled $_") for 0 .. 1;
 $d->write_file('dev2/f', 'dev2');
+$d->write_file('dev1/t', 'tttt');	# on the stalled disk, but in memory
 # Both files are on the stalled disk: a lookup that would have to read it cannot be
 # answered from memory (the shim makes RESOLVE_CACHED opens fail with EAGAIN, as the
 # kernel does), so s1 queues behind s0.
@@ -155,6 +157,15 @@ set_faults(PATH => '/dev1/s', CALLS => 'open,openat,openat2', DELAY_MS => $STALL
 	TestDaemon::write_all($m, "MD5 /dev1/s1\r\n");
 	my $r = $d->roundtrip("GET /dev2/f HTTP/1.1\r\nHost: t\r\n\r\n", timeout => 1);
 	ok($r && $r->{status} == 200, 'deadline: dev2 is served at once while dev1 is stalled');
+	# a dev1 file in memory: size and a small digest are answered on the loop, not queued
+	# behind the stalled open on dev1's only thread
+	my $m2 = $d->connect('mgmt');
+	is(mgmt_line("size /dev1/t\r\n", $m2), "/dev1/t 4\r\n",
+	   'cached: sideband size of a dev1 file in memory answered');
+	is(mgmt_line("MD5 /dev1/t\r\n", $m2), '/dev1/t MD5=' . md5_hex('tttt') . "\r\n",
+	   'cached: sideband MD5 of a small dev1 file in memory answered');
+	ok(!readable($first), 'cached: … before the stalled GET they would have queued behind');
+	close $m2;
 	$r = TestDaemon::read_response($queued, timeout => 10);
 	is($r && $r->{status}, 503, 'deadline: a GET queued behind the stalled dev1 longer than '
 				     . '--io-deadline → 503');

@@ -1,5 +1,5 @@
 # Bench/Clients.pm: the load generators on the client CPU: wrk, and this script's own
-# helper modes (--helper=putbig, --helper=idle) speaking through the test harness's
+# helper modes (--helper=putbig, --helper=idle, --helper=sideband) speaking through the test harness's
 # socket helpers (test/integ/TestDaemon.pm).
 package Bench;
 use strict;
@@ -50,11 +50,13 @@ sub helper_run {	# runs this script in helper mode on the client CPU
 sub helper_main {
 	my ($mode) = shift(@_) =~ /^--helper=(\w+)/;
 	my %a;
-	GetOptionsFromArray(\@_, \%a, 'port=i', 'path=s', 'size=i', 'duration=f', 'chunked', 'conns=i')
+	GetOptionsFromArray(\@_, \%a, 'port=i', 'path=s', 'size=i', 'duration=f', 'chunked', 'conns=i',
+	    'cmd=s', 'depth=i')
 	    or exit 2;
 	$| = 1;
 	if ($mode eq 'putbig') { helper_putbig(%a) }
 	elsif ($mode eq 'idle') { helper_idle(%a) }
+	elsif ($mode eq 'sideband') { helper_sideband(%a) }
 	exit 2;
 }
 
@@ -98,6 +100,38 @@ sub helper_putbig {
 	} while (time < $deadline && time < $hard);
 	my $t1 = time;
 	printf "RESULT requests=%d bytes=%d duration_us=%.0f errors=%d\n", $n, $bytes, ($t1 - $t0) * 1e6, $err;
+	exit 0;
+}
+
+# Sideband commands (--cmd=size or MD5) over the paths listed in --path, --depth lines in
+# flight on one connection (written as one batch, then every reply read), until --duration.
+sub helper_sideband {
+	my %a = @_;
+	open my $fh, '<', $a{path} or die "$a{path}: $!";
+	chomp(my @paths = <$fh>);
+	my $depth = $a{depth} || 64;
+	my @batches;	# a few different batches, cycling through the paths
+	for my $b (0 .. 15) {
+		push @batches, join '', map { "$a{cmd} $paths[($b * $depth + $_) % @paths]\r\n" } 0 .. $depth - 1;
+	}
+	my $s = helper_connect($a{port}) or die "connect: $!";
+	my ($n, $err, $i) = (0, 0, 0);
+	local $SIG{ALRM} = sub { print "RESULT requests=$n duration_us=1 errors=1\n"; exit 1 };
+	alarm($a{duration} + 60);
+	my $t0 = time;
+	my $deadline = $t0 + $a{duration};
+	while (time < $deadline) {
+		write_all($s, $batches[$i++ % @batches]) or do { $err++; last };
+		my ($got, $buf) = (0, '');
+		while ($got < $depth) {
+			my $r = sysread($s, $buf, 1 << 16) or do { $err++; last };
+			$got += ($buf =~ tr/\n//);
+			$err++ if $buf =~ /(?:-1|ERR)/;
+		}
+		last if $got < $depth;
+		$n += $depth;
+	}
+	printf "RESULT requests=%d duration_us=%.0f errors=%d\n", $n, (time - $t0) * 1e6, $err;
 	exit 0;
 }
 

@@ -39,6 +39,17 @@ sub start_evm {
 		 mport => $q, log => $log };
 }
 
+# cmogstored (optional: CMOGSTORED=/path/to/cmogstored), only for the sideband rows.
+sub start_cmog {
+	my $n = ++$SERIAL;
+	my ($p, $q) = (TestDaemon::free_port(), TestDaemon::free_port());
+	my $log = "$TMP/cmogstored-$n.log";
+	my $pid = spawn('cmogstored', $SRV_CPU, $log, $ENV{CMOGSTORED}, "--docroot=$DOCROOT",
+	    "--httplisten=127.0.0.1:$p", "--mgmtlisten=127.0.0.1:$q", "--maxconns=$NOFILE");
+	wait_port($q, $pid, 'cmogstored sideband');
+	return { kind => 'cmog', name => 'cmogstored', pid => $pid, port => $p, mport => $q, log => $log };
+}
+
 # bench/nginx.conf.in filled in for a server in $dir on $port.
 sub nginx_conf {
 	my ($dir, $port, @temps) = @_;

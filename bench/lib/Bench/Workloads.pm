@@ -238,6 +238,55 @@ sub md5_workload {
 }
 
 
+# Sideband size and MD5 of the 4 KiB files, pipelined: server CPU per command (no nginx
+# peer; cmogstored as a column when CMOGSTORED names its binary).
+sub sideband_workload {
+	my $depth = 64;
+	my @srv = (start_evm('none'));
+	push @srv, start_cmog() if $ENV{CMOGSTORED};
+	logmsg("sideband: size and MD5 of 4 KiB files, $depth pipelined on 1 connection, $ROUNDS round(s) x $DUR s");
+	my %v;	# cmd -> kind -> [ { rate, us } ]
+	for my $round (0 .. $ROUNDS) {	# round 0: warm-up
+		for my $cmd ('size', 'MD5') {
+			for my $s (@srv) {
+				my @pids = srv_pids($s);
+				my $c0 = cpu_ns(@pids);
+				my $dur = $round ? $DUR : $WARM;
+				my $out = helper_run($dur + 90, '--helper=sideband', "--port=$s->{mport}",
+				    "--path=$PATH_LIST{'4k'}", "--cmd=$cmd", "--duration=$dur", "--depth=$depth");
+				my $c1 = cpu_ns(@pids);
+				my $r = parse_result($out) or die "bench/run: sideband client gave no result:\n$out";
+				die "bench/run: sideband $cmd on $s->{name}: errors in the replies\n" if $r->{errors};
+				next unless $round;
+				my $secs = $r->{duration_us} / 1e6;
+				my $cpu = ($c1 - $c0) / 1e9;
+				my $x = { rate => $r->{requests} / $secs, us => $cpu * 1e6 / ($r->{requests} || 1),
+					  util => $cpu / $secs };
+				push @{ $v{$cmd}{ $s->{kind} } }, $x;
+				raw(sprintf "%-10s %-24s %-4s round %d: %10.1f cmd/s, %.2f us server CPU per command (%3.0f%%)",
+				    'sideband', $s->{name}, $cmd, $round, $x->{rate}, $x->{us}, 100 * $x->{util});
+			}
+		}
+	}
+	stop_srv($_) for @srv;
+	my $t = sprintf "sideband, %d pipelined on 1 connection, 4 KiB files (medians of %d round(s) x %d s)\n",
+		$depth, $ROUNDS, $DUR;
+	$t .= sprintf "  %-28s %12s %14s%s\n", 'command', 'evm cmd/s', 'evm us CPU/cmd',
+		$ENV{CMOGSTORED} ? sprintf(' %12s %14s', 'cmog cmd/s', 'cmog us CPU/cmd') : '';
+	for my $cmd ('size', 'MD5') {
+		my @cols;
+		for my $kind ('evm', $ENV{CMOGSTORED} ? ('cmog') : ()) {
+			my @x = @{ $v{$cmd}{$kind} // [] };
+			push @cols, sprintf ' %12.0f %14.2f', median(map { $_->{rate} } @x) // 0,
+				median(map { $_->{us} } @x) // 0;
+		}
+		$t .= sprintf "  %-28s%s\n", $cmd eq 'size' ? 'sideband size, pipelined' : 'sideband MD5 4 KiB, pipelined',
+			join '', @cols;
+	}
+	$VERIFY_TABLE .= $t;
+	print STDERR $t;
+}
+
 # GET every path of the list once (files written by this script have no checksum
 # record: the first whole read gives them one, which is not what is measured).
 sub get_all {
@@ -303,6 +352,7 @@ sub run_plan {
 		put256 => \&put256_workload,
 		idle   => \&idle_workload,
 		md5    => \&md5_workload,
+		sideband => \&sideband_workload,
 		verify => \&verify_workload,
 	);
 	for my $w (workloads()) {
