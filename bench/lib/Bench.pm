@@ -22,6 +22,7 @@ require Bench::Clients;
 require Bench::Workloads;
 require Bench::Report;
 require Bench::Profile;
+require Bench::Scrub;
 
 sub usage {
 	print STDERR <<"EOF";
@@ -33,7 +34,8 @@ usage: bench/run [--quick] [--disk[=DIR]] [--rounds=N] [--duration=SECS]
   --duration=S   seconds per measured run (default 10; --quick 3)
   --only=LIST    comma list of: @{[ join(',', map { $_->{name} } grep { !$_->{when} } workloads()) ]}
                  and verify (GET 64 KiB with checksum verification on, off, and on
-                 while scrubbing; only when listed)
+                 while scrubbing; only when listed) and scrub (one scrub pass of a
+                 1,000-file device, alone and under GET load; only when listed)
   --profile      afterwards, profile evmogstored (perf record -g, strace -c -f)
                  during GET 4 KiB and PUT 64 KiB; output in bench/out/profile/
   --keep         keep the docroot and temp dir

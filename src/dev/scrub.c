@@ -18,6 +18,7 @@
 #include "scrub.h"
 
 #define PROGRESS ".scrub"		/* devNNN/.scrub: pass number and position */
+#define CATCH_UP 0.25			/* seconds of lateness the pacing makes up */
 #define PASS_INTERVAL 600.		/* seconds from one pass's start to the next's, at least */
 
 pthread_mutex_t mog_scrub_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -63,8 +64,11 @@ bool mog_scrub_pace(struct scrubber *sc, size_t n)
 	pthread_mutex_lock(&mog_scrub_lock);
 	sc->bytes += n;
 	sc->pass_bytes += n;
-	if (sc->next_read < now)
-		sc->next_read = now;	/* idle time is not saved up for a burst */
+	/* idle time is not saved up for a burst, but a late wake-up (a busy CPU, the
+	 * timer's slack) is made up, or a pass of many small files would take
+	 * longer than bytes / rate */
+	if (sc->next_read < now - CATCH_UP)
+		sc->next_read = now - CATCH_UP;
 	sc->next_read += (double)n / (double)mog_scrub_rate;
 	while (!stopping && sc->present && (now < sc->next_read || sc->busy)) {
 		sc->paused = sc->busy;

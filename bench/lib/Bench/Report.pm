@@ -6,7 +6,7 @@ use warnings;
 use POSIX qw(strftime);
 
 our ($MiB, %O, %T, $QUICK, $ROUNDS, $DUR, $NCPU, $SRV_CPU, $CLI_CPU, $FSDESC, $ROOT, %RES,
-     @VERIFY, $RAW, $VERIFY_TABLE);
+     @VERIFY, $RAW, $VERIFY_TABLE, $SCRUB_TABLE);
 
 sub fmtv {
 	my $v = shift;
@@ -109,8 +109,9 @@ sub report {
 	my $nmet = grep { $_->[1] eq 'yes' } @MET;
 	$out .= sprintf "\ntargets met: %d of %d\n", $nmet, scalar @MET if @MET;
 	$out .= "\n$VERIFY_TABLE" if $VERIFY_TABLE ne '';
+	$out .= "\n$SCRUB_TABLE" if $SCRUB_TABLE ne '';
 
-	if (@TAB || $VERIFY_TABLE ne '') {	# --only=none (just --profile) leaves latest.txt alone
+	if (@TAB || $VERIFY_TABLE ne '' || $SCRUB_TABLE ne '') {	# --only=none (just --profile) leaves latest.txt alone
 		print $out;
 		(my $outdir = $O{out}) =~ s{/[^/]+$}{};
 		system('mkdir', '-p', $outdir);

@@ -354,6 +354,7 @@ sub run_plan {
 		md5    => \&md5_workload,
 		sideband => \&sideband_workload,
 		verify => \&verify_workload,
+		scrub  => \&scrub_workload,
 	);
 	for my $w (workloads()) {
 		my $run = $kinds{ $w->{kind} } or die "bench/workloads: unknown kind '$w->{kind}'\n";
