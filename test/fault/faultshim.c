@@ -12,6 +12,13 @@
  *   MOG_FAULT_ERRNO=<name|n>	fail the call with this errno (ENOSPC, EIO, ...)
  *   MOG_FAULT_DELAY_MS=<n>	sleep first; then fail (if ERRNO) or do the call
  *   MOG_FAULT_AFTER=<n>		the first n matching calls pass untouched
+ *   MOG_FAULT_CORRUPT=<offset>	read, pread (preadv2 too) in MOG_FAULT_CALLS:
+ *				a matching call that returns the file's byte at
+ *				this offset returns it with bit 0 flipped (only in
+ *				the caller's buffer: the file is unchanged, as
+ *				when a disk or its path returns bad data); with
+ *				neither ERRNO nor DELAY_MS, RWF_NOWAIT reads and
+ *				RESOLVE_CACHED opens are not refused either
  *   MOG_FAULT_ID=<word>		echoed when settings are loaded (tests wait for it)
  *   MOG_FAULT_VERBOSE=1		log loads and every injected fault to fd 2
  *   MOG_FAULT_TRACE=1		log every matching call to fd 2 as "trace <call>
@@ -73,6 +80,8 @@ struct settings {
 	int err;			/* 0: no error */
 	unsigned delay_ms;
 	unsigned long after;
+	bool corrupt;			/* MOG_FAULT_CORRUPT given */
+	unsigned long long corrupt_off;
 	bool verbose;
 	bool trace;
 	atomic_ulong seen;		/* matching calls so far under these settings */
@@ -235,7 +244,10 @@ static void set_key(struct settings *s, const char *key, const char *val)
 		s->delay_ms = (unsigned)strtoul(val, NULL, 10);
 	else if (strcmp(key, "MOG_FAULT_AFTER") == 0)
 		s->after = strtoul(val, NULL, 10);
-	else if (strcmp(key, "MOG_FAULT_ID") == 0)
+	else if (strcmp(key, "MOG_FAULT_CORRUPT") == 0) {
+		s->corrupt = *val != '\0';
+		s->corrupt_off = strtoull(val, NULL, 10);
+	} else if (strcmp(key, "MOG_FAULT_ID") == 0)
 		snprintf(s->id, sizeof(s->id), "%s", val);
 	else if (strcmp(key, "MOG_FAULT_VERBOSE") == 0)
 		s->verbose = *val && strcmp(val, "0") != 0;
@@ -332,6 +344,8 @@ static void reload_locked(void)
 	s->err = 0;
 	s->delay_ms = 0;
 	s->after = 0;
+	s->corrupt = false;
+	s->corrupt_off = 0;
 	s->verbose = env_verbose;
 	atomic_store(&s->seen, 0);
 	parse_file(s, buf);
@@ -368,7 +382,8 @@ __attribute__((constructor)) static void shim_init(void)
 {
 	static const char *const keys[] = {
 		"MOG_FAULT_PATH", "MOG_FAULT_CALLS", "MOG_FAULT_ERRNO", "MOG_FAULT_DELAY_MS",
-		"MOG_FAULT_AFTER", "MOG_FAULT_ID", "MOG_FAULT_VERBOSE", "MOG_FAULT_TRACE"
+		"MOG_FAULT_AFTER", "MOG_FAULT_ID", "MOG_FAULT_VERBOSE", "MOG_FAULT_TRACE",
+		"MOG_FAULT_CORRUPT"
 	};
 	const char *v;
 	size_t i;
@@ -503,7 +518,8 @@ static int decide(enum call c, struct target a, struct target b)
 	if (!hit)
 		goto pass;
 	if (nowait_call) {
-		if (atomic_load(&s->seen) + 1 <= s->after)
+		if (atomic_load(&s->seen) + 1 <= s->after ||
+		    (s->corrupt && s->err == 0 && s->delay_ms == 0))
 			goto pass;
 		return EAGAIN;	/* not counted: the slow path will make the real call */
 	}
@@ -532,6 +548,63 @@ pass:
 		return (failret);		\
 	}					\
 } while (0)
+
+/*
+ * MOG_FAULT_CORRUPT: after a read of got bytes from file offset start of fd into
+ * iov, flip the configured byte if the call matches and the byte is among them.
+ */
+static void corrupt_iov(enum call c, int fd, long long start, const struct iovec *iov, int cnt,
+			ssize_t got)
+{
+	struct settings *s;
+	unsigned long long rel;
+	int saved = errno, i;
+	bool hit;
+
+	if (in_shim || got <= 0 || start < 0)
+		return;
+	s = settings_get();
+	if (s == NULL || !s->corrupt || !(s->calls & (1u << c)) || s->path[0] == '\0' ||
+	    s->corrupt_off < (unsigned long long)start ||
+	    s->corrupt_off >= (unsigned long long)start + (unsigned long long)got)
+		goto out;
+	in_shim++;
+	hit = target_matches(s, &FD(fd));
+	in_shim--;
+	if (!hit)
+		goto out;
+	rel = s->corrupt_off - (unsigned long long)start;
+	for (i = 0; i < cnt; i++) {
+		if (rel < iov[i].iov_len) {
+			((unsigned char *)iov[i].iov_base)[rel] ^= 1;
+			if (s->verbose)
+				say("%s: flipped the byte at offset %llu", call_names[c],
+				    s->corrupt_off);
+			break;
+		}
+		rel -= iov[i].iov_len;
+	}
+out:
+	errno = saved;
+}
+
+static ssize_t corrupt_buf(enum call c, int fd, long long start, void *buf, ssize_t got)
+{
+	struct iovec iov = { buf, got > 0 ? (size_t)got : 0 };
+
+	corrupt_iov(c, fd, start, &iov, 1, got);
+	return got;
+}
+
+/* read(2) has no offset: where the file position was before it. */
+static long long read_start(int fd, ssize_t got)
+{
+	int saved = errno;
+	off_t end = got > 0 ? lseek(fd, 0, SEEK_CUR) : -1;
+
+	errno = saved;
+	return end < 0 ? -1 : (long long)end - got;
+}
 
 /* ---- wrappers ---- */
 
@@ -650,18 +723,25 @@ long syscall(long number, ...)
 
 ssize_t read(int fd, void *buf, size_t n)
 {
+	ssize_t got;
+
 	FAULT(C_READ, FD(fd), NONE, -1);
-	return REAL(read)(fd, buf, n);
+	got = REAL(read)(fd, buf, n);
+	return corrupt_buf(C_READ, fd, read_start(fd, got), buf, got);
 }
 
 ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
+	ssize_t got;
+
 	FAULT(C_READ, FD(fd), NONE, -1);
-	return REAL(__read_chk)(fd, buf, n, buflen);
+	got = REAL(__read_chk)(fd, buf, n, buflen);
+	return corrupt_buf(C_READ, fd, read_start(fd, got), buf, got);
 }
 
 ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
 {
+	ssize_t got;
 	int err;
 
 	nowait_call = (flags & RWF_NOWAIT) != 0;
@@ -671,11 +751,14 @@ ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
 		errno = err;
 		return -1;
 	}
-	return REAL(preadv2)(fd, iov, cnt, off, flags);
+	got = REAL(preadv2)(fd, iov, cnt, off, flags);
+	corrupt_iov(C_PREAD, fd, (long long)off, iov, cnt, got);
+	return got;
 }
 
 ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
 {
+	ssize_t got;
 	int err;
 
 	nowait_call = (flags & RWF_NOWAIT) != 0;
@@ -685,31 +768,33 @@ ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int fl
 		errno = err;
 		return -1;
 	}
-	return REAL(preadv64v2)(fd, iov, cnt, off, flags);
+	got = REAL(preadv64v2)(fd, iov, cnt, off, flags);
+	corrupt_iov(C_PREAD, fd, (long long)off, iov, cnt, got);
+	return got;
 }
 
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
 	FAULT(C_PREAD, FD(fd), NONE, -1);
-	return REAL(pread)(fd, buf, n, off);
+	return corrupt_buf(C_PREAD, fd, (long long)off, buf, REAL(pread)(fd, buf, n, off));
 }
 
 ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
 	FAULT(C_PREAD, FD(fd), NONE, -1);
-	return REAL(pread64)(fd, buf, n, off);
+	return corrupt_buf(C_PREAD, fd, (long long)off, buf, REAL(pread64)(fd, buf, n, off));
 }
 
 ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
 {
 	FAULT(C_PREAD, FD(fd), NONE, -1);
-	return REAL(__pread_chk)(fd, buf, n, off, buflen);
+	return corrupt_buf(C_PREAD, fd, (long long)off, buf, REAL(__pread_chk)(fd, buf, n, off, buflen));
 }
 
 ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off, size_t buflen)
 {
 	FAULT(C_PREAD, FD(fd), NONE, -1);
-	return REAL(__pread64_chk)(fd, buf, n, off, buflen);
+	return corrupt_buf(C_PREAD, fd, (long long)off, buf, REAL(__pread64_chk)(fd, buf, n, off, buflen));
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
