@@ -429,6 +429,6 @@ static const struct mog_conn_ops http_ops = {
 
 void mog_http_start(struct mog_conn *conn)
 {
-	conn->ops = &http_ops;
+	mog_conn_set_ops(conn, &http_ops);
 	mog_conn_next(conn, MOG_NEXT_READ);
 }

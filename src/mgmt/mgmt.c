@@ -366,7 +366,7 @@ static const struct mog_conn_ops mgmt_ops = {
 
 void mog_mgmt_start(struct mog_conn *conn)
 {
-	conn->ops = &mgmt_ops;
+	mog_conn_set_ops(conn, &mgmt_ops);
 	mog_conn_next(conn, MOG_NEXT_READ);
 }
 

@@ -34,7 +34,6 @@ struct mog_conn_ops {
  */
 struct mog_conn {
 	ev_io io;			/* io.fd is the socket (non-blocking) */
-	const struct mog_conn_ops *ops;
 	void *req;			/* protocol state of the request in progress, or NULL;
 					 * freed with free() by mog_conn_free() after release() */
 	char *rbuf;			/* unparsed input; NULL while there is none */
@@ -46,6 +45,13 @@ struct mog_conn {
 	bool eof;			/* the peer shut down its write side */
 	bool fresh;			/* no request completed on it yet */
 };
+
+/*
+ * Give conn's kind its protocol (every connection of one kind speaks the same;
+ * the table is kept per kind, not per connection).  The listener's start
+ * function calls it before arming conn.  Loop thread.
+ */
+void mog_conn_set_ops(struct mog_conn *conn, const struct mog_conn_ops *ops);
 
 /* The loop's clock in whole seconds, the unit of last_io.  Loop thread. */
 #define mog_conn_now() ((uint32_t)ev_now(mog_loop))

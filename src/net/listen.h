@@ -28,7 +28,7 @@ char *mog_listen_fd_list(bool for_exec);
 /*
  * Bind and listen on addr for kind (or reuse an inherited socket of the same
  * address).  Each accepted connection is handed to start(conn), which gives
- * it its protocol (conn->ops) and arms it; start then owns conn.  Dies with
+ * it its protocol (mog_conn_set_ops) and arms it; start then owns conn.  Dies with
  * "addr=<ip:port> failed to bind+listen: <error>".  Main thread, at startup.
  */
 void mog_listen_add(const struct mog_addr *addr, enum mog_conn_kind kind,

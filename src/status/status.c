@@ -490,6 +490,6 @@ static const struct mog_conn_ops status_ops = {
 
 void mog_status_start(struct mog_conn *conn)
 {
-	conn->ops = &status_ops;
+	mog_conn_set_ops(conn, &status_ops);
 	mog_conn_next(conn, MOG_NEXT_READ);
 }
