@@ -252,12 +252,19 @@ SKIP: {
 }
 $d->stop;
 
-# --put-checksums=full: every whole-file PUT stores its MD5
-my $f = TestDaemon->start(devices => [1], args => ['--scrub-rate=0', '--put-checksums=full']);
-is(put('/dev1/0/full.fid', $crc_body, daemon => $f), 201, '--put-checksums=full: PUT');
+# put_checksums = full (--put-checksums=full): every whole-file PUT stores its MD5
+my $cf = TestDaemon::new_tmpdir() . '/evmogstored.conf';
+open(my $cfh, '>', $cf) or die "$cf: $!";
+print $cfh "put_checksums = full\n";
+close $cfh or die;
+my $f = TestDaemon->start(devices => [1], args => ['--scrub-rate=0', "--config=$cf"]);
+is(put('/dev1/0/full.fid', $crc_body, daemon => $f), 201, 'put_checksums = full: PUT');
 SKIP: {
 	skip 'getfattr not installed (attr package)', 1 unless $HAVE_ATTR;
 	is(rec_md5('dev1/0/full.fid', $f), md5_hex($crc_body), 'the MD5 stored without Content-MD5');
 }
 $f->stop;
+my ($rc, undef, $err) = TestDaemon::run_cli(['--put-checksums=md5']);
+is($rc, 1, '--put-checksums=md5: exit 1');
+like($err, qr/failed to parse --put-checksums=md5 \(expected crc or full\)/, 'and says why');
 done_testing();
