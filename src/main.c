@@ -70,9 +70,45 @@ static unsigned long max_maxconns(const struct mog_opts *o)
 	return m;
 }
 
+/* The main loop's connections are closed: stop once every loop thread has ended too. */
 static void on_all_closed(void)
 {
-	ev_break(mog_loop, EVBREAK_ALL);
+	if (mog_loop_threads_ended())
+		ev_break(mog_loop, EVBREAK_ALL);
+}
+
+/* A loop thread ended: the main loop may be done already. */
+static void on_threads_ended(void)
+{
+	if (mog_conn_count == 0)
+		ev_break(mog_loop, EVBREAK_ALL);
+}
+
+/* --loops: a loop thread's own part of startup and of a graceful shutdown. */
+static void loop_thread_start(void)
+{
+	mog_conn_on_all_closed = mog_loop_break;
+	mog_conn_start_sweep(opts.slow_timeout_s);
+	mog_listen_start_loop(mog_loop_index());
+}
+
+static void loop_thread_stop(void)
+{
+	mog_listen_stop_loop(mog_loop_index());
+	mog_conn_shutdown();
+}
+
+/* HTTP loop threads: --loops, else one per online CPU (one per worker process). */
+static unsigned count_loops(void)
+{
+	long cpus;
+
+	if (opts.loops > 0)
+		return opts.loops;
+	if (opts.workers > 0 || opts.next || (opts.http == NULL && opts.httpget == NULL))
+		return 1;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 1 ? (unsigned)(cpus < 256 ? cpus : 256) : 1;
 }
 
 /* Graceful shutdown (doc/evmogstored.8, SIGNALS): stop accepting, drain, exit 0. */
@@ -86,6 +122,7 @@ static void begin_shutdown(void)
 	/* the reference tests look for "shutting down" in ps output */
 	mog_proctitle_set(", shutting down");
 	mog_listen_close_all();
+	mog_loop_threads_stop(loop_thread_stop, on_threads_ended);
 	mog_iostat_stop();
 	mog_mgmt_shutdown();
 	mog_conn_shutdown();
@@ -246,6 +283,7 @@ int main(int argc, char **argv)
 	bool inherited;
 	sigset_t quits;
 	mode_t mask;
+	unsigned nloops;
 
 	mog_proctitle_init(argc, argv);
 	mog_cli_parse(&opts, argc, argv);
@@ -270,6 +308,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	nloops = count_loops();
 
 	mog_loop_init();
 	mog_start_time = ev_now(mog_loop);
@@ -281,7 +320,11 @@ int main(int argc, char **argv)
 	mog_signals_init(mog_loop, begin_shutdown, worker_idx < 0 ? upgrade : NULL,
 			 opts.accesslog ? mog_accesslog_reopen : NULL);
 	sigprocmask(SIG_UNBLOCK, &quits, NULL);
+	if (nloops > 1)
+		mog_listen_prepare_loops(nloops);
 	mog_listen_start();
+	if (nloops > 1)
+		mog_loop_threads_start(nloops, loop_thread_start);
 	if (worker_idx < 0) {
 		if (opts.daemonize && !inherited)
 			mog_daemon_ready();
@@ -290,6 +333,7 @@ int main(int argc, char **argv)
 
 	ev_run(mog_loop, 0);
 
+	mog_loop_threads_join();
 	mog_scrub_stop();
 	mog_dev_shutdown();
 	mog_cli_destroy(&opts);

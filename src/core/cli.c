@@ -22,7 +22,7 @@ enum {
 	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE,
 	OPT_FENCE, OPT_VERIFY, OPT_PUT_CHECKSUMS, OPT_SCRUB_RATE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
 	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP, OPT_REQUIRE_MOUNT,
-	OPT_DEVICE_ID_FILE
+	OPT_DEVICE_ID_FILE, OPT_LOOPS
 };
 
 static const struct option longopts[] = {
@@ -38,6 +38,7 @@ static const struct option longopts[] = {
 	{ "skipconfig", no_argument, NULL, 's' },
 	{ "multi", no_argument, NULL, OPT_MULTI },
 	{ "worker-processes", required_argument, NULL, OPT_WORKERS },
+	{ "loops", required_argument, NULL, OPT_LOOPS },
 	{ "iostat", no_argument, NULL, OPT_IOSTAT },
 	{ "noiostat", no_argument, NULL, OPT_NOIOSTAT },
 	{ "fsync", required_argument, NULL, OPT_FSYNC },
@@ -110,10 +111,13 @@ void mog_cli_usage(FILE *out)
 "                            0: no scrubbing (default 10M)\n"
 "      --multi               allow several --config files: one site each\n"
 "      --worker-processes=N  a master and N worker processes (default 0: none)\n"
+"      --loops=N             N event-loop threads serve HTTP (1..%u; default: one\n"
+"                            per online CPU, 1 per worker with --worker-processes);\n"
+"                            1: the main loop does everything\n"
 "  -V, --version             print the version and exit\n"
 "  -?, --help, --usage       print this help and exit\n",
 		mog_progname, DEFAULT_MAXCONNS, MAX_THREADS, DEFAULT_THREADS,
-		MAX_SLOW_TIMEOUT_S, DEFAULT_SLOW_TIMEOUT_S, DEFAULT_IO_DEADLINE_S);
+		MAX_SLOW_TIMEOUT_S, DEFAULT_SLOW_TIMEOUT_S, DEFAULT_IO_DEADLINE_S, MAX_LOOPS);
 }
 
 static noreturn void __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -241,6 +245,7 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 			 : file->io_deadline_s >= 0 ? (unsigned)file->io_deadline_s
 			 : DEFAULT_IO_DEADLINE_S;
 	o->workers = (unsigned)(cl->workers >= 0 ? cl->workers : file->workers >= 0 ? file->workers : 0);
+	o->loops = (unsigned)(cl->loops >= 0 ? cl->loops : file->loops >= 0 ? file->loops : 0);
 	o->fence_pct = cl->fence_pct >= 0 ? (unsigned)cl->fence_pct
 		     : file->fence_pct >= 0 ? (unsigned)file->fence_pct : 10;
 	o->require_mount = cl->require_mount > 0 || file->require_mount > 0;
@@ -262,6 +267,7 @@ static void source_init(struct source *s)
 	s->io_deadline_s = -1;
 	s->fence_pct = -1;
 	s->workers = -1;
+	s->loops = -1;
 	s->require_mount = -1;
 	s->device_id_file = -1;
 	s->verify_reads = -1;

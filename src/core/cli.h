@@ -30,6 +30,7 @@ struct mog_opts {
 	unsigned fence_pct;		/* EIO share that marks a device failing; 0 = never */
 	unsigned io_deadline_s;		/* queued longer for a device: 503; 0 = never; default 30 */
 	unsigned workers;		/* --worker-processes: 0 (default) for one process */
+	unsigned loops;			/* --loops: HTTP loop threads; 0: not given (main.c decides) */
 	bool require_mount;		/* every device directory must be a mount point */
 	bool device_id_file;		/* check each device's identity file */
 	bool verify_reads;		/* whole-file GETs check stored CRCs; default true */

@@ -12,6 +12,7 @@
 #define MAX_SLOW_TIMEOUT_S 86400U
 #define DEFAULT_IO_DEADLINE_S 30U
 #define DEFAULT_SCRUB_RATE (10ULL << 20)
+#define MAX_LOOPS 256U
 #define CONFIG_MAX (1024 * 1024)	/* far beyond any real mogstored.conf */
 
 /* What one source (the command line, or the configuration file) said; unset is NULL/-1/0. */
@@ -30,6 +31,7 @@ struct source {
 	long io_deadline_s;		/* -1: not given; 0: off */
 	long fence_pct;			/* -1: not given; 0: off */
 	long workers;			/* -1: not given */
+	long loops;			/* -1: not given */
 	int require_mount;		/* -1: not given */
 	int device_id_file;		/* -1: not given */
 	int verify_reads;		/* -1: not given */

@@ -221,6 +221,62 @@ static bool set_flag(struct source *s, const char *key, const char *val)
 	return true;
 }
 
+/*
+ * The bounded numeric settings (pool size, timeouts, fencing, processes,
+ * loops); returns whether key is one of them.  Main thread.
+ */
+static bool set_number(struct source *s, const char *key, const char *val, const struct where *w)
+{
+	unsigned long n;
+
+	if (strcmp(key, "threads") == 0) {
+		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
+			return true;
+		if (n < 1 || n > MAX_THREADS)
+			invalid(w, "failed to parse %s%s=%s (must be 1..%u)", dashes(w), key, val,
+				MAX_THREADS);
+		else
+			s->threads = (unsigned)n;
+	} else if (strcmp(key, "slow-timeout") == 0) {
+		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
+			return true;
+		if (n < 1 || n > MAX_SLOW_TIMEOUT_S)
+			invalid(w, "failed to parse %s%s=%s (must be 1..%u)", dashes(w), key, val,
+				MAX_SLOW_TIMEOUT_S);
+		else
+			s->slow_timeout_s = (unsigned)n;
+	} else if (strcmp(key, "io-deadline") == 0) {
+		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
+			return true;
+		if (n > MAX_SLOW_TIMEOUT_S)
+			invalid(w, "failed to parse %s%s=%s (must be 0..%u)", dashes(w), key, val,
+				MAX_SLOW_TIMEOUT_S);
+		else
+			s->io_deadline_s = (long)n;
+	} else if (strcmp(key, "fence-eio") == 0) {
+		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
+			return true;
+		if (n > 100)
+			invalid(w, "failed to parse %s%s=%s (must be 0..100)", dashes(w), key, val);
+		else
+			s->fence_pct = (long)n;
+	} else if (strcmp(key, "worker-processes") == 0 || strcmp(key, "worker_processes") == 0) {
+		if (mog_cli_parse_number(key, val, UINT_MAX, &n, w))
+			s->workers = (long)n;
+	} else if (strcmp(key, "loops") == 0) {
+		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
+			return true;
+		if (n < 1 || n > MAX_LOOPS)
+			invalid(w, "failed to parse %s%s=%s (must be 1..%u)", dashes(w), key, val,
+				MAX_LOOPS);
+		else
+			s->loops = (long)n;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 void mog_cli_set_key(struct source *s, const char *key, const char *val, const struct where *w)
 {
 	unsigned long n;
@@ -248,42 +304,10 @@ void mog_cli_set_key(struct source *s, const char *key, const char *val, const s
 		mog_log(LOG_WARNING, "W: serverbin = %s ignored", val);
 	} else if (strcmp(key, "fsync") == 0) {
 		set_fsync(s, key, val, w);
-	} else if (strcmp(key, "threads") == 0) {
-		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
-			return;
-		if (n < 1 || n > MAX_THREADS)
-			invalid(w, "failed to parse %s%s=%s (must be 1..%u)", dashes(w), key, val,
-				MAX_THREADS);
-		else
-			s->threads = (unsigned)n;
-	} else if (strcmp(key, "slow-timeout") == 0) {
-		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
-			return;
-		if (n < 1 || n > MAX_SLOW_TIMEOUT_S)
-			invalid(w, "failed to parse %s%s=%s (must be 1..%u)", dashes(w), key, val,
-				MAX_SLOW_TIMEOUT_S);
-		else
-			s->slow_timeout_s = (unsigned)n;
-	} else if (strcmp(key, "io-deadline") == 0) {
-		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
-			return;
-		if (n > MAX_SLOW_TIMEOUT_S)
-			invalid(w, "failed to parse %s%s=%s (must be 0..%u)", dashes(w), key, val,
-				MAX_SLOW_TIMEOUT_S);
-		else
-			s->io_deadline_s = (long)n;
 	} else if (set_flag(s, key, val)) {
 		/* a flag: done */
-	} else if (strcmp(key, "fence-eio") == 0) {
-		if (!mog_cli_parse_number(key, val, ULONG_MAX, &n, w))
-			return;
-		if (n > 100)
-			invalid(w, "failed to parse %s%s=%s (must be 0..100)", dashes(w), key, val);
-		else
-			s->fence_pct = (long)n;
-	} else if (strcmp(key, "worker-processes") == 0 || strcmp(key, "worker_processes") == 0) {
-		if (mog_cli_parse_number(key, val, UINT_MAX, &n, w))
-			s->workers = (long)n;
+	} else if (set_number(s, key, val, w)) {
+		/* a bounded number: done */
 	} else if (set_integrity_key(s, key, val, w)) {
 		/* verify-reads, put-checksums, scrub-rate: done */
 	} else if (strcmp(key, "daemonize") == 0 && w != NULL) {

@@ -181,7 +181,7 @@ static void cleanup_maybe(struct mog_dev *dev)
 	cj->job.done = cleanup_done;
 	cj->dev = dev;
 	cj->dir = dir;
-	mog_dev_pool_submit(&dev->pool, &cj->job);
+	mog_dev_pool_submit_main(&dev->pool, &cj->job);
 }
 
 /* Merge a scan into the registry.  Loop thread (or main at startup). */
@@ -271,7 +271,7 @@ void mog_dev_refresh(void)
 			sj->must_mount[sj->nmust++] = devs[i]->devid;
 	sj->job.run = scan_run;
 	sj->job.done = scan_done;
-	mog_dev_pool_submit(&root_pool, &sj->job);
+	mog_dev_pool_submit_main(&root_pool, &sj->job);
 }
 
 static void on_scan_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -331,7 +331,7 @@ static void expire_pool(struct mog_dev_pool *pool, double cutoff)
 		next = job->next;
 		job->err = ETIMEDOUT;
 		job->expire(job);
-		job->done(job);
+		mog_loop_complete(job);	/* done() on the loop that owns its connection */
 	}
 }
 

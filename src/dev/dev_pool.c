@@ -96,10 +96,11 @@ void mog_dev_pool_stats(struct mog_dev_pool *pool, struct mog_dev_pool_stats *st
 	pthread_mutex_unlock(&pool->lock);
 }
 
-void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job)
+static void submit(struct mog_dev_pool *pool, struct mog_job *job, struct mog_loop_ctx *owner)
 {
 	bool wake;
 
+	job->owner = owner;
 	job->next = NULL;
 	job->submitted = ev_now(mog_loop);
 	pthread_mutex_lock(&pool->lock);
@@ -117,6 +118,16 @@ void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job)
 	pthread_mutex_unlock(&pool->lock);
 	if (wake)	/* outside the lock: the woken thread does not block on it at once */
 		pthread_cond_signal(&pool->cond);
+}
+
+void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job)
+{
+	submit(pool, job, mog_loop_current());
+}
+
+void mog_dev_pool_submit_main(struct mog_dev_pool *pool, struct mog_job *job)
+{
+	submit(pool, job, mog_loop_main());
 }
 
 struct mog_job *mog_dev_pool_expire(struct mog_dev_pool *pool, double cutoff)

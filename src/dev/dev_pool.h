@@ -41,8 +41,13 @@ struct mog_dev_pool_stats {
  * the pool's lock in its threads).  Any thread. */
 void mog_dev_pool_stats(struct mog_dev_pool *pool, struct mog_dev_pool_stats *st);
 
-/* Queue job on pool.  Loop thread only.  The pool owns job until job->done() runs. */
+/* Queue job on pool; its done() will run on the calling loop.  Loop thread only.  The
+ * pool owns job until job->done() runs. */
 void mog_dev_pool_submit(struct mog_dev_pool *pool, struct mog_job *job);
+
+/* The same, but done() runs on the main loop (the registry's scans, usage, cleanup),
+ * whichever loop submits it.  Loop thread only. */
+void mog_dev_pool_submit_main(struct mog_dev_pool *pool, struct mog_job *job);
 
 /*
  * Remove the queued jobs that have an expire() and were submitted before

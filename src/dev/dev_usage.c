@@ -93,7 +93,7 @@ void mog_dev_usage_refresh(void)
 		if ((uj = usage_job_new(dev)) == NULL)
 			continue;
 		dev->usage_busy = true;
-		mog_dev_pool_submit(&dev->pool, &uj->job);
+		mog_dev_pool_submit_main(&dev->pool, &uj->job);
 	}
 }
 

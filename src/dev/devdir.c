@@ -300,12 +300,18 @@ int mog_devdir_open_name(const char *name)
 void mog_devdir_refused(struct mog_dev *dev, const char *what, const char *path, int status)
 {
 	time_t now = time(NULL);
+	char why[sizeof(dev->why)];
 
-	if (now - dev->refused_log < 10)
+	mog_loop_shared_lock();		/* dev is every loop's */
+	if (now - dev->refused_log < 10) {
+		mog_loop_shared_unlock();
 		return;
+	}
 	dev->refused_log = now;
+	memcpy(why, dev->why, sizeof(why));
+	mog_loop_shared_unlock();
 	mog_log(LOG_ERR, "%s %s: %d: dev%u is unavailable: %s", what, path, status, dev->devid,
-		dev->why[0] ? dev->why : "a new filesystem there is being checked");
+		why[0] ? why : "a new filesystem there is being checked");
 }
 
 void mog_devdir_drop_all(void)

@@ -16,16 +16,28 @@ void mog_target_lookup(struct mog_target *t, const char *path, size_t len)
 	t->rest_off = t->in_dev ? n + 1 : 0;
 	if (!t->in_dev)
 		t->devid = MOG_DEVID_NONE;
-	t->dev = t->devid != MOG_DEVID_NONE ? mog_dev_get(t->devid) : NULL;
+	if (t->devid == MOG_DEVID_NONE) {
+		t->dev = NULL;
+		t->dir = NULL;
+		t->dir_err = 0;
+		return;
+	}
+	mog_loop_shared_lock();		/* the registry is every loop's */
+	t->dev = mog_dev_get(t->devid);
 	/* the request's own reference: a queued job never sees a closed or
 	 * reused descriptor, and an idle device holds none (doc/design.md) */
 	t->dir = t->dev ? mog_devdir_get(t->dev) : NULL;
 	t->dir_err = t->dev && t->dir == NULL ? errno : 0;
+	mog_loop_shared_unlock();
 }
 
 void mog_target_release(struct mog_target *t)
 {
+	if (t->dir == NULL)
+		return;
+	mog_loop_shared_lock();
 	mog_devdir_put(t->dir);
+	mog_loop_shared_unlock();
 	t->dir = NULL;
 }
 

@@ -155,6 +155,7 @@ static void account(struct mog_http *h)
 
 	if (h->req.method == MOG_HTTP_GET && h->off > h->body_first)
 		out += (unsigned long long)(h->off - h->body_first);
+	mog_loop_shared_lock();		/* metrics and devices are every loop's */
 	mog_http_metrics_count(h->req.method, h->status);
 	if (h->req.method == MOG_HTTP_GET || h->req.method == MOG_HTTP_HEAD) {
 		if (h->job.run)
@@ -163,7 +164,7 @@ static void account(struct mog_http *h)
 			mog_http_metrics.get_memory++;
 	}
 	mog_http_metrics.bytes_out += out;
-	mog_http_metrics.bytes_in += (unsigned long long)h->written;
+	mog_http_metrics.bytes_in += h->head_len + (unsigned long long)h->written;
 	if (h->target.dev) {
 		struct mog_dev_metrics *dm = &h->target.dev->metrics;
 
@@ -176,6 +177,9 @@ static void account(struct mog_http *h)
 		dm->bytes_out += out;
 		dm->bytes_in += (unsigned long long)h->written;
 	}
+	if (h->job.run)		/* it went to the disk (not answered from memory) */
+		mog_dev_account(h->target.dev, h->job.err);
+	mog_loop_shared_unlock();
 	if (mog_accesslog_on()) {
 		static const char *const names[] = { "-", "GET", "HEAD", "PUT", "DELETE", "MKCOL" };
 		struct sockaddr_storage ss;
@@ -196,8 +200,6 @@ static enum mog_next finish(struct mog_http *h)
 
 	account(h);
 	conn->fresh = false;
-	if (h->job.run)		/* it went to the disk (not answered from memory) */
-		mog_dev_account(h->target.dev, h->job.err);
 	http_release(conn);
 	http_free(conn, h);
 	conn->last_io = mog_conn_now();
@@ -240,7 +242,7 @@ static enum mog_next dispatch(struct mog_http *h)
 	h->path[req->path_len] = '\0';
 	h->path_len = req->path_len;
 	mog_conn_consume(conn, req->off);	/* the body, if any, now starts rbuf */
-	mog_http_metrics.bytes_in += req->off;
+	h->head_len = req->off;		/* counted in account() */
 	mog_target_lookup(&h->target, h->path, h->path_len);
 	h->head_only = req->method == MOG_HTTP_HEAD;
 	h->keep = keep_alive(h, true);
@@ -340,7 +342,9 @@ static enum mog_next job_result(struct mog_http *h)
 		h->state = HTTP_PUT_READ;
 		return MOG_NEXT_READ;
 	case HTTP_RES_DROP:
+		mog_loop_shared_lock();
 		mog_dev_account(h->target.dev, h->job.err);
+		mog_loop_shared_unlock();
 		break;
 	case HTTP_RES_NOFD:
 		/* idle keep-alive clients give way to one with a request (--maxconns) */

@@ -233,8 +233,8 @@ static int open_cached(int dir_fd, const char *rel)
  */
 static bool get_cached(struct mog_http *h)
 {
-	static bool unsupported;
-	static char body[CACHED_BODY_MAX];
+	static __thread bool unsupported;	/* per loop thread */
+	static __thread char *body;		/* per loop thread: CACHED_BODY_MAX */
 	const char *rel = h->path + h->target.rest_off;
 	int dir_fd = mog_target_cached_dir(&h->target), fd;
 	struct stat st;
@@ -242,6 +242,8 @@ static bool get_cached(struct mog_http *h)
 
 	if (unsupported || dir_fd < 0)
 		return false;
+	if (body == NULL)
+		body = xmalloc(CACHED_BODY_MAX);	/* kept for the thread's life */
 	fd = open_cached(dir_fd, rel);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 		/* make room and retry once, here; else 503 (never to the pool, where
@@ -293,6 +295,29 @@ static bool get_cached(struct mog_http *h)
 	return true;
 }
 
+/* Loop: the latest usage text, even when the file could not be written; false: none yet. */
+static bool usage_from_memory(struct mog_http *h)
+{
+	struct mog_dev *dev = h->target.dev;
+	bool have;
+
+	mog_loop_shared_lock();		/* the main loop rewrites it */
+	have = dev->usage_len > 0;
+	if (have) {
+		head_for(h, (off_t)dev->usage_len, dev->usage_time);
+		if (h->off < h->end && h->wlen + (size_t)(h->end - h->off) <= sizeof(h->wbuf)) {
+			memcpy(h->wbuf + h->wlen, dev->usage + h->off, (size_t)(h->end - h->off));
+			h->wlen += (size_t)(h->end - h->off);
+		}
+	}
+	mog_loop_shared_unlock();
+	if (!have)
+		return false;
+	h->off = h->end = 0;
+	h->state = HTTP_SEND;
+	return true;
+}
+
 void mog_http_get(struct mog_http *h)
 {
 	if (mog_path_has_dotdot(h->path, h->path_len)) {
@@ -318,20 +343,9 @@ void mog_http_get(struct mog_http *h)
 		h->state = HTTP_SEND;
 		return;
 	}
-	if (mog_http_cfg.usage_in_memory && h->target.dev && h->target.dev->usage_len > 0 &&
-	    strcmp(h->path + h->target.rest_off, "/usage") == 0) {
-		/* the latest usage text, even when the file could not be written */
-		struct mog_dev *dev = h->target.dev;
-
-		head_for(h, (off_t)dev->usage_len, dev->usage_time);
-		if (h->off < h->end && h->wlen + (size_t)(h->end - h->off) <= sizeof(h->wbuf)) {
-			memcpy(h->wbuf + h->wlen, dev->usage + h->off, (size_t)(h->end - h->off));
-			h->wlen += (size_t)(h->end - h->off);
-		}
-		h->off = h->end = 0;
-		h->state = HTTP_SEND;
+	if (mog_http_cfg.usage_in_memory && h->target.dev &&
+	    strcmp(h->path + h->target.rest_off, "/usage") == 0 && usage_from_memory(h))
 		return;
-	}
 	if (get_cached(h))
 		return;
 	mog_http_submit(h, get_open, true);

@@ -48,6 +48,7 @@ struct mog_http {
 	bool fd_retried;		/* idle connections were shed once for this request */
 	unsigned long closed_seen;	/* mog_conn_closed when the request began */
 	int status;
+	uint32_t head_len;		/* bytes of the request head (metrics) */
 
 	/* the target */
 	char path[MOG_PATH_MAX + 1];	/* effective path, NUL-terminated */

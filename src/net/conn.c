@@ -11,11 +11,22 @@
 #include "loop.h"
 #include "conn.h"
 
-bool mog_shutting_down;
-size_t mog_conn_count;
-unsigned long mog_conn_closed;
-void (*mog_conn_on_all_closed)(void);
-static struct mog_conn *conns;
+/* one set per loop thread: every connection belongs to the loop that accepted it */
+__thread bool mog_shutting_down;
+__thread size_t mog_conn_count;
+__thread unsigned long mog_conn_closed;
+__thread void (*mog_conn_on_all_closed)(void);
+static __thread struct mog_conn *conns;
+static __thread unsigned long long accepted;
+static __thread size_t idle_seen;	/* idle connections at the latest sweep */
+
+/* A loop thread's figures for the status listener (nothing on the main loop). */
+static void publish(void)
+{
+	struct mog_loop_stats st = { mog_conn_count, idle_seen, mog_conn_closed, accepted };
+
+	mog_loop_stats_publish(&st);
+}
 
 /* Every connection of a kind speaks one protocol: its table is kept per kind, not in
  * each connection (8 bytes less per idle connection).  Written once per kind. */
@@ -124,6 +135,8 @@ struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind)
 		conns->prev = conn;
 	conns = conn;
 	mog_conn_count++;
+	accepted++;
+	publish();
 	return conn;
 }
 
@@ -247,6 +260,7 @@ void mog_conn_free(struct mog_conn *conn)
 	conn_dealloc(conn);
 	mog_conn_count--;
 	mog_conn_closed++;
+	publish();
 	if (mog_shutting_down && mog_conn_count == 0 && mog_conn_on_all_closed)
 		mog_conn_on_all_closed();
 }
@@ -268,7 +282,7 @@ void mog_conn_shutdown(void)
 
 size_t mog_conn_expire_idle(double idle_s)
 {
-	static ev_tstamp last_run;
+	static __thread ev_tstamp last_run;
 	ev_tstamp now = ev_now(mog_loop);
 
 	if (now - last_run < 1.0)	/* at most once per second */
@@ -296,8 +310,8 @@ size_t mog_conn_shed_idle(double idle_s)
 	return n;
 }
 
-static ev_timer sweep_timer;
-static double slow_timeout;
+static __thread ev_timer sweep_timer;
+static double slow_timeout;	/* 0: no slow-client timeout; set before any loop thread starts */
 
 static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -306,20 +320,26 @@ static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 
 	for (conn = conns; conn; conn = next) {
 		next = conn->next;
-		if (conn->req && !conn->job_out && OPS(conn)->timeout &&
+		if (conn->req && !conn->job_out && OPS(conn)->timeout && slow_timeout > 0 &&
 		    now - conn->last_io > slow_timeout)
 			mog_conn_next(conn, OPS(conn)->timeout(conn));
 		else if (mog_shutting_down && conn->req == NULL && !conn->job_out &&
 			 now - conn->last_io >= 1.0)
 			mog_conn_free(conn);	/* its grace at shutdown is over */
 	}
+	if (mog_loop_current() != mog_loop_main()) {
+		idle_seen = mog_conn_idle_count();
+		publish();
+	}
 }
 
 void mog_conn_start_sweep(unsigned timeout_s)
 {
-	if (timeout_s == 0)
+	if (mog_loop_current() == mog_loop_main())
+		slow_timeout = timeout_s;	/* before any loop thread starts */
+	/* a loop thread's sweep also publishes its idle count */
+	if (timeout_s == 0 && mog_loop_current() == mog_loop_main())
 		return;
-	slow_timeout = timeout_s;
 	ev_timer_init(&sweep_timer, on_sweep, 1., 1.);
 	ev_timer_start(mog_loop, &sweep_timer);
 	ev_unref(mog_loop);	/* the sweep alone does not keep the loop alive */
@@ -333,4 +353,13 @@ size_t mog_conn_idle_count(void)
 	for (conn = conns; conn; conn = conn->next)
 		n += conn->req == NULL && !conn->job_out;
 	return n;
+}
+
+void mog_conn_totals(struct mog_loop_stats *st)
+{
+	mog_loop_stats_sum(st);
+	st->conns += mog_conn_count;
+	st->idle += mog_conn_idle_count();
+	st->closed += mog_conn_closed;
+	st->accepted += accepted;
 }

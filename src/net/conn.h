@@ -117,19 +117,30 @@ size_t mog_conn_shed_idle(double idle_s);
  */
 void mog_conn_start_sweep(unsigned timeout_s);
 
-/* True once shutdown has begun.  Loop thread. */
-extern bool mog_shutting_down;
+/*
+ * Each loop thread (--loops) has its own connections, so the following are
+ * per loop thread (thread-local): each loop reads and writes only its own.
+ */
 
-/* Number of connections with no request in progress.  Loop thread (walks the list). */
+/* True once this loop's shutdown has begun. */
+extern __thread bool mog_shutting_down;
+
+/* Number of this loop's connections with no request in progress (walks its list). */
 size_t mog_conn_idle_count(void);
 
-/* Number of open client connections.  Loop thread. */
-extern size_t mog_conn_count;
+/* Number of this loop's open client connections. */
+extern __thread size_t mog_conn_count;
 
-/* Connections closed so far (a descriptor came free when it changes).  Loop thread. */
-extern unsigned long mog_conn_closed;
+/* This loop's connections closed so far (a descriptor came free when it changes). */
+extern __thread unsigned long mog_conn_closed;
 
-/* Called when mog_conn_count drops to 0 during shutdown (set by main).  Loop thread. */
-extern void (*mog_conn_on_all_closed)(void);
+/* Called when this loop's mog_conn_count drops to 0 during shutdown (set on each loop). */
+extern __thread void (*mog_conn_on_all_closed)(void);
+
+/*
+ * Every loop's figures summed: open, idle, closed and accepted connections
+ * (loop threads' as they last published them; idle once a second).  Main thread.
+ */
+void mog_conn_totals(struct mog_loop_stats *st);
 
 #endif /* MOG_CONN_H */

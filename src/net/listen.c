@@ -26,10 +26,13 @@ struct listener {
 	struct listener *next;
 };
 
-unsigned long long mog_listen_accepted;
 static struct listener *listeners;
+/* --loops: each loop thread's copies of the HTTP listeners (index: loop - 1); a list is
+ * built by the main thread before the loop threads start, then only its loop touches it */
+static struct listener **copies;
+static unsigned n_copies;
 static unsigned cur_site;
-static ev_tstamp last_accept_log;
+static __thread ev_tstamp last_accept_log;
 
 struct inherited {
 	int fd;
@@ -220,7 +223,6 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		conn = mog_conn_new(fd, l->kind);
-		mog_listen_accepted++;
 		l->start(conn);
 	}
 }
@@ -252,6 +254,12 @@ char *mog_listen_fd_list(bool for_exec)
 	return list;
 }
 
+/* HTTP listeners go to the loop threads when there are any. */
+static bool for_main(const struct listener *l)
+{
+	return n_copies == 0 || (l->kind != MOG_CONN_HTTP && l->kind != MOG_CONN_HTTPGET);
+}
+
 void mog_listen_start(void)
 {
 	struct listener *l;
@@ -259,15 +267,56 @@ void mog_listen_start(void)
 	for (l = listeners; l; l = l->next) {
 		ev_io_init(&l->io, on_accept, l->io.fd, EV_READ);
 		ev_timer_init(&l->retry, on_retry, 0.25, 0.);
-		ev_io_start(mog_loop, &l->io);
+		if (for_main(l))
+			ev_io_start(mog_loop, &l->io);
 	}
 }
 
-void mog_listen_close_all(void)
+void mog_listen_prepare_loops(unsigned n)
+{
+	struct listener *l, **tail;
+	unsigned i;
+
+	copies = xcalloc(n, sizeof(*copies));
+	n_copies = n;
+	for (i = 0; i < n; i++) {
+		tail = &copies[i];
+		for (l = listeners; l; l = l->next) {
+			struct listener *c;
+			int fd;
+
+			if (l->kind != MOG_CONN_HTTP && l->kind != MOG_CONN_HTTPGET)
+				continue;
+			/* its own descriptor: the socket listens until the last copy is closed */
+			fd = fcntl(l->io.fd, F_DUPFD_CLOEXEC, 3);
+			if (fd < 0)
+				mog_die_errno("listener %s: dup failed", l->text);
+			c = xzalloc(sizeof(*c));
+			c->kind = l->kind;
+			c->start = l->start;
+			c->text = xstrdup(l->text);
+			c->site = l->site;
+			ev_io_init(&c->io, on_accept, fd, EV_READ);
+			ev_timer_init(&c->retry, on_retry, 0.25, 0.);
+			*tail = c;
+			tail = &c->next;
+		}
+	}
+}
+
+void mog_listen_start_loop(unsigned idx)
+{
+	struct listener *c;
+
+	for (c = copies[idx - 1]; c; c = c->next)
+		ev_io_start(mog_loop, &c->io);
+}
+
+static void close_list(struct listener **head)
 {
 	struct listener *l, *next;
 
-	for (l = listeners; l; l = next) {
+	for (l = *head; l; l = next) {
 		next = l->next;
 		ev_io_stop(mog_loop, &l->io);
 		ev_timer_stop(mog_loop, &l->retry);
@@ -275,7 +324,17 @@ void mog_listen_close_all(void)
 		free(l->text);
 		free(l);
 	}
-	listeners = NULL;
+	*head = NULL;
+}
+
+void mog_listen_stop_loop(unsigned idx)
+{
+	close_list(&copies[idx - 1]);
+}
+
+void mog_listen_close_all(void)
+{
+	close_list(&listeners);
 }
 
 void mog_listen_set_site(unsigned site)

@@ -34,11 +34,22 @@ char *mog_listen_fd_list(bool for_exec);
 void mog_listen_add(const struct mog_addr *addr, enum mog_conn_kind kind,
 		    void (*start)(struct mog_conn *conn));
 
-/* Start accepting on every listener.  Main thread, once the loop exists. */
+/* Start accepting on every listener (not the HTTP ones when there are loop threads).
+ * Main thread, once the loop exists, after mog_listen_prepare_loops(). */
 void mog_listen_start(void);
 
-/* Connections accepted so far.  Loop thread. */
-extern unsigned long long mog_listen_accepted;
+/*
+ * --loops=n: give each loop thread its own descriptor of every HTTP listener
+ * (the same socket: every loop accepts from it; the one that loses the race
+ * gets EAGAIN).  Main thread, before the loop threads start.
+ */
+void mog_listen_prepare_loops(unsigned n);
+
+/* Start accepting on loop idx's (1..n) copies.  That loop thread. */
+void mog_listen_start_loop(unsigned idx);
+
+/* Stop accepting and close loop idx's copies (shutdown).  That loop thread. */
+void mog_listen_stop_loop(unsigned idx);
 
 /* Close every listening socket now (shutdown: new connections are refused).  Loop thread. */
 void mog_listen_close_all(void);

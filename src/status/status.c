@@ -165,8 +165,10 @@ static void per_device(struct status_req *s)
 static void metrics(struct status_req *s)
 {
 	struct mog_http_metrics *m = &mog_http_metrics;
-	size_t idle = mog_conn_idle_count();
+	struct mog_loop_stats c;		/* every loop's connections */
 	unsigned a, b;
+
+	mog_conn_totals(&c);
 
 	put(s, "# HELP evmogstored_build_info Build information.\n"
 	       "# TYPE evmogstored_build_info gauge\n"
@@ -201,11 +203,11 @@ static void metrics(struct status_req *s)
 	       "evmogstored_http_get_served_total{via=\"pool\"} %llu\n", m->get_memory, m->get_pool);
 	put(s, "# HELP evmogstored_connections Open client connections.\n"
 	       "# TYPE evmogstored_connections gauge\n"
-	       "evmogstored_connections{state=\"open\"} %zu\n"
-	       "evmogstored_connections{state=\"idle\"} %zu\n", mog_conn_count, idle);
+	       "evmogstored_connections{state=\"open\"} %llu\n"
+	       "evmogstored_connections{state=\"idle\"} %llu\n", c.conns, c.idle);
 	put(s, "# HELP evmogstored_connections_accepted_total Connections accepted.\n"
 	       "# TYPE evmogstored_connections_accepted_total counter\n"
-	       "evmogstored_connections_accepted_total %llu\n", mog_listen_accepted);
+	       "evmogstored_connections_accepted_total %llu\n", c.accepted);
 	put(s, "# HELP evmogstored_sideband_commands_total Sideband commands by type.\n"
 	       "# TYPE evmogstored_sideband_commands_total counter\n");
 	for (a = 0; a < MOG_MGMT_C_N; a++)
@@ -248,6 +250,8 @@ static void page(struct status_req *s)
 {
 	size_t ndevs, i;
 	struct mog_dev **devs = mog_dev_list(&ndevs);
+	struct mog_loop_stats c;
+
 
 	put(s, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
 	       "<meta http-equiv=\"refresh\" content=\"5\"><title>evmogstored ");
@@ -261,11 +265,11 @@ static void page(struct status_req *s)
 	       ".failing{color:#b00;font-weight:bold}"
 	       "</style></head><body>\n<h1>evmogstored %s</h1>\n<p>docroot <code>", PACKAGE_VERSION);
 	html_escape_put(s, mog_docroot);
+	mog_conn_totals(&c);
 	put(s, "</code> &middot; up <span id=\"uptime\">%.0f</span> s &middot; "
-	       "connections: <span id=\"conns\">%zu</span> open, <span id=\"idle\">%zu</span> idle"
+	       "connections: <span id=\"conns\">%llu</span> open, <span id=\"idle\">%llu</span> idle"
 	       " &middot; fsck queue %zu &middot; refreshes every 5 s</p>\n",
-	    ev_now(mog_loop) - mog_start_time, mog_conn_count, mog_conn_idle_count(),
-	    mog_mgmt_fsck_queued());
+	    ev_now(mog_loop) - mog_start_time, c.conns, c.idle, mog_mgmt_fsck_queued());
 	put(s, "<table id=\"devices\"><tr><th class=\"l\">device</th><th class=\"l\">usage</th>"
 	       "<th>used</th><th>total</th><th>%%util</th><th>GET p50</th><th>GET p99</th>"
 	       "<th>PUT p50</th><th>PUT p99</th><th>queue</th><th>busy</th><th>errors</th>"
