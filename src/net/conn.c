@@ -291,7 +291,8 @@ size_t mog_conn_expire_idle(double idle_s)
 	return mog_conn_shed_idle(idle_s);
 }
 
-size_t mog_conn_shed_idle(double idle_s)
+/* Shed this loop's idle connections. */
+static size_t shed_local(double idle_s)
 {
 	ev_tstamp now = ev_now(mog_loop);
 	struct mog_conn *conn, *next;
@@ -308,6 +309,12 @@ size_t mog_conn_shed_idle(double idle_s)
 	if (n > 0)
 		mog_log(LOG_INFO, "expired %zu idle connections (>%.0f sec)", n, idle_s);
 	return n;
+}
+
+size_t mog_conn_shed_idle(double idle_s)
+{
+	/* descriptors are the process's: idle connections go on every loop */
+	return shed_local(idle_s) + mog_loop_ask_others(shed_local, idle_s, 0.05);
 }
 
 static __thread ev_timer sweep_timer;

@@ -32,7 +32,7 @@ static struct listener *listeners;
 static struct listener **copies;
 static unsigned n_copies;
 static unsigned cur_site;
-static __thread ev_tstamp last_accept_log;
+static long long last_accept_log_ms;	/* atomic: every loop shares the once-a-second limit */
 
 struct inherited {
 	int fd;
@@ -193,6 +193,17 @@ static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &l->io);
 }
 
+/* Whether an accept error may be logged now (at most once a second, for every loop). */
+static bool accept_log_due(ev_tstamp now)
+{
+	long long now_ms = (long long)(now * 1000.), last;
+
+	last = __atomic_load_n(&last_accept_log_ms, __ATOMIC_RELAXED);
+	return now_ms - last >= 1000 &&
+	       __atomic_compare_exchange_n(&last_accept_log_ms, &last, now_ms, false,
+					   __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener *l = mog_container_of(w, struct listener, io);
@@ -216,10 +227,8 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 				ev_timer_start(loop, &l->retry);
 			}
 			/* at most once a second, though the retry runs 4 times a second */
-			if (ev_now(loop) - last_accept_log >= 1.0) {
-				last_accept_log = ev_now(loop);
+			if (accept_log_due(ev_now(loop)))
 				mog_log(LOG_ERR, "accept on %s: %s", l->text, strerror(err));
-			}
 			return;
 		}
 		conn = mog_conn_new(fd, l->kind);

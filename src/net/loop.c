@@ -1,16 +1,34 @@
 /* loop.c: the libev loops; finished jobs come back to their owner through one ev_async each. */
 #include <config.h>
+#include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stdlib.h>
 #include "xalloc.h"
 #include "../core/log.h"
 #include "loop.h"
 
+/* One loop's share of a mog_loop_ask_others() call. */
+struct ask_node {
+	struct ask *ask;
+	struct ask_node *next;
+};
+
+struct ask {
+	size_t (*fn)(double arg);
+	double arg;
+	unsigned left;			/* nodes not answered (nor withdrawn) yet */
+	size_t sum;
+};
+
 struct mog_loop_ctx {
 	struct ev_loop *ev;
+	ev_async ask_wakeup;		/* another loop asks something of this one */
+	struct ask_node *asks;		/* under ask_lock */
 	ev_async done_wakeup;		/* finished jobs are waiting */
 	ev_async stop_wakeup;		/* loop threads: the main thread asks for shutdown */
 	pthread_mutex_t done_lock;
@@ -31,6 +49,8 @@ static unsigned nthreads;
 static void (*thread_start)(void), (*thread_stop)(void), (*threads_done)(void);
 static ev_async ended_wakeup;		/* main loop: a loop thread ended */
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t ask_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ask_cond = PTHREAD_COND_INITIALIZER;
 
 struct mog_loop_ctx *mog_loop_current(void)
 {
@@ -81,6 +101,30 @@ static void on_jobs_done(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
+static void on_ask(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct mog_loop_ctx *ctx = mog_container_of(w, struct mog_loop_ctx, ask_wakeup);
+	struct ask_node *node;
+
+	for (;;) {
+		pthread_mutex_lock(&ask_lock);
+		node = ctx->asks;
+		if (node)
+			ctx->asks = node->next;
+		pthread_mutex_unlock(&ask_lock);
+		if (node == NULL)
+			return;
+		/* taken: the asker waits for this answer (it can no longer withdraw it) */
+		size_t r = node->ask->fn(node->ask->arg);
+
+		pthread_mutex_lock(&ask_lock);
+		node->ask->sum += r;
+		node->ask->left--;
+		pthread_cond_broadcast(&ask_cond);
+		pthread_mutex_unlock(&ask_lock);
+	}
+}
+
 static void ctx_init(struct mog_loop_ctx *ctx, struct ev_loop *ev, unsigned idx)
 {
 	ctx->ev = ev;
@@ -88,6 +132,71 @@ static void ctx_init(struct mog_loop_ctx *ctx, struct ev_loop *ev, unsigned idx)
 	pthread_mutex_init(&ctx->done_lock, NULL);
 	ev_async_init(&ctx->done_wakeup, on_jobs_done);
 	ev_async_start(ev, &ctx->done_wakeup);
+	ev_async_init(&ctx->ask_wakeup, on_ask);
+	ev_async_start(ev, &ctx->ask_wakeup);
+	ev_unref(ev);		/* it alone does not keep a loop alive */
+}
+
+/* Take node out of ctx's list if no loop took it yet; true if it was there. */
+static bool withdraw_locked(struct mog_loop_ctx *ctx, struct ask_node *node)
+{
+	struct ask_node **pp;
+
+	for (pp = &ctx->asks; *pp; pp = &(*pp)->next)
+		if (*pp == node) {
+			*pp = node->next;
+			return true;
+		}
+	return false;
+}
+
+size_t mog_loop_ask_others(size_t (*fn)(double arg), double arg, double timeout_s)
+{
+	struct ask ask = { fn, arg, 0, 0 };
+	struct ask_node *nodes;
+	struct mog_loop_ctx *ctx;
+	struct timespec until;
+	unsigned i;
+
+	if (nthreads == 0 || self == &main_ctx)
+		return 0;	/* the main loop holds the shared lock: it never waits for a loop */
+	nodes = xcalloc(nthreads + 1, sizeof(*nodes));
+	pthread_mutex_lock(&ask_lock);
+	for (i = 0; i <= nthreads; i++) {
+		ctx = i == 0 ? &main_ctx : &threads[i - 1];
+		if (ctx == self)
+			continue;
+		nodes[i].ask = &ask;
+		nodes[i].next = ctx->asks;
+		ctx->asks = &nodes[i];
+		ask.left++;
+	}
+	pthread_mutex_unlock(&ask_lock);
+	for (i = 0; i <= nthreads; i++) {
+		ctx = i == 0 ? &main_ctx : &threads[i - 1];
+		if (ctx != self)
+			ev_async_send(ctx->ev, &ctx->ask_wakeup);
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(timeout_s * 1e9);
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&ask_lock);
+	while (ask.left > 0)
+		if (pthread_cond_timedwait(&ask_cond, &ask_lock, &until) == ETIMEDOUT)
+			break;
+	/* a loop that has not taken its share (it may be asking us) is not waited for;
+	 * one that took it is answering now */
+	for (i = 0; i <= nthreads; i++) {
+		ctx = i == 0 ? &main_ctx : &threads[i - 1];
+		if (ctx != self && withdraw_locked(ctx, &nodes[i]))
+			ask.left--;
+	}
+	while (ask.left > 0)
+		pthread_cond_wait(&ask_cond, &ask_lock);
+	pthread_mutex_unlock(&ask_lock);
+	free(nodes);
+	return ask.sum;
 }
 
 void mog_loop_init(void)

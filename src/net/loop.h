@@ -77,6 +77,16 @@ void mog_loop_break(void);
 void mog_loop_threads_join(void);
 
 /*
+ * Run fn(arg) on every other loop (main included) and return the sum of what
+ * they return; a loop that has not started on it within timeout_s (it may be
+ * asking the same of us) is skipped.  A loop thread only: on the main loop
+ * (or with no loop threads) it does nothing and returns 0.  For the rare
+ * moments a loop needs the others at once (out of descriptors: shed idle
+ * connections everywhere); it waits for other loops, never for a disk.
+ */
+size_t mog_loop_ask_others(size_t (*fn)(double arg), double arg, double timeout_s);
+
+/*
  * State shared by every loop (the device registry and directory references,
  * HTTP and device metrics, fencing windows) is touched only under the shared
  * lock: a loop thread takes it around each such touch; the main loop holds
