@@ -23,6 +23,7 @@ struct listener {
 	void (*start)(struct mog_conn *conn);	/* the protocol of its connections */
 	char *text;
 	unsigned site;			/* --multi: which --config file named it */
+	bool yielded;			/* a loop thread's copy: paused for a lighter loop */
 	struct listener *next;
 };
 
@@ -209,8 +210,20 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	struct listener *l = mog_container_of(w, struct listener, io);
 	int i, fd;
 
+	/* --loops: a loop with clearly more connections than another lets that one
+	 * accept (keep-alive connections stay where they land); once only, so a
+	 * connection is never left waiting for a loop that does not take it */
 	for (i = 0; i < 64; i++) {
 		struct mog_conn *conn;
+
+		if (n_copies > 0 && !l->yielded && mog_loop_lighter_exists(mog_conn_count)) {
+			l->yielded = true;
+			ev_io_stop(loop, w);
+			ev_timer_set(&l->retry, 0.001, 0.);
+			ev_timer_start(loop, &l->retry);
+			return;
+		}
+		l->yielded = false;
 
 		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {

@@ -371,3 +371,14 @@ void mog_loop_stats_sum(struct mog_loop_stats *st)
 		st->accepted += __atomic_load_n(&threads[i].stats.accepted, __ATOMIC_RELAXED);
 	}
 }
+
+bool mog_loop_lighter_exists(unsigned long long conns)
+{
+	unsigned i;
+
+	for (i = 0; i < nthreads; i++)
+		if (&threads[i] != self &&
+		    __atomic_load_n(&threads[i].stats.conns, __ATOMIC_RELAXED) + 1 < conns)
+			return true;
+	return false;
+}

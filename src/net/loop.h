@@ -110,4 +110,7 @@ void mog_loop_stats_publish(const struct mog_loop_stats *st);
 /* Sum of every loop thread's published figures (main loop not included).  Main thread. */
 void mog_loop_stats_sum(struct mog_loop_stats *st);
 
+/* Whether another loop thread has at least two connections fewer than conns.  Loop threads. */
+bool mog_loop_lighter_exists(unsigned long long conns);
+
 #endif /* MOG_LOOP_H */
