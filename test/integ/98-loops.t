@@ -78,7 +78,12 @@ sub run_with {
 	my ($loops) = @_;
 	my $t = "--loops=$loops";
 	my $d = TestDaemon->start(devices => [1], status => 1, args => [$t]);
-	my @loop_threads = sort grep { /^loop\d+$/ } thread_names($d->{pid});
+	my @loop_threads;
+	# each loop thread names itself as it starts
+	TestDaemon::poll_until(sub {
+		@loop_threads = sort grep { /^loop\d+$/ } thread_names($d->{pid});
+		@loop_threads >= $loops;
+	}, 3) if $loops > 1;
 	is_deeply(\@loop_threads, [$loops > 1 ? map { "loop$_" } 1 .. $loops : ()],
 		  "$t: loop threads: @loop_threads");
 
