@@ -40,10 +40,25 @@ END {
 }
 
 # Never signal pid 0, 1 or ourselves when a pid could not be read.
+# kill(); for STOP, also waits until every thread of $pid has stopped: a thread running on
+# another CPU when kill() returns (with --loops, one of several) may still accept first.
 sub signal {
 	my ($sig, $pid) = @_;
 	return 0 unless $pid && $pid > 1 && $pid != $$;
-	return kill $sig, $pid;
+	my $n = kill $sig, $pid;
+	TestDaemon::poll_until(sub { all_stopped($pid) }, TestDaemon::slow(5)) if $n && $sig eq 'STOP';
+	return $n;
+}
+
+# Whether every thread of $pid is stopped (state T) or gone.
+sub all_stopped {
+	my ($pid) = @_;
+	opendir(my $dh, "/proc/$pid/task") or return 1;
+	for my $t (grep { /^\d+$/ } readdir $dh) {
+		my $st = TestDaemon::slurp("/proc/$pid/task/$t/stat") // next;
+		return 0 unless $st =~ /\) ([TtZX]) /;
+	}
+	return 1;
 }
 
 # The process and, with --worker-processes, its workers (children other than iostat).
