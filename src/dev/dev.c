@@ -377,6 +377,7 @@ void mog_dev_start(void)
 {
 	char buf[4096];
 
+	mog_devdir_start();
 	mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	if (mountinfo_fd >= 0)
 		while (read(mountinfo_fd, buf, sizeof(buf)) > 0)

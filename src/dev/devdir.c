@@ -238,7 +238,10 @@ static void close_dir(struct mog_devdir *d)
  * about 2 * LINGER_S of its last request.
  */
 #define LINGER_S 0.1
+/* main loop only; linger_on is read and written under the shared lock (or on main) */
 static ev_timer linger_timer;
+static ev_async linger_wakeup;		/* a loop thread asks the main loop for the timer */
+static bool linger_on;			/* the timer runs or has been asked for */
 
 static void on_linger(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -257,19 +260,45 @@ static void on_linger(struct ev_loop *loop, ev_timer *w, int revents)
 			left = true;
 	}
 	if (!left) {
-		ev_ref(loop);	/* undo the unref of linger() before stopping */
+		ev_ref(loop);	/* undo the unref of start_linger() before stopping */
 		ev_timer_stop(loop, w);
+		linger_on = false;
 	}
 }
 
-static void linger(struct mog_devdir *d)
+static void start_linger(struct ev_loop *loop)
 {
-	d->idle_since = ev_now(mog_loop);
 	if (ev_is_active(&linger_timer))
 		return;
 	ev_timer_init(&linger_timer, on_linger, LINGER_S, LINGER_S);
-	ev_timer_start(mog_loop, &linger_timer);
-	ev_unref(mog_loop);	/* a lingering directory does not keep the loop alive */
+	ev_timer_start(loop, &linger_timer);
+	ev_unref(loop);		/* a lingering directory does not keep the loop alive */
+}
+
+static void on_linger_wakeup(struct ev_loop *loop, ev_async *w, int revents)
+{
+	start_linger(loop);
+}
+
+void mog_devdir_start(void)
+{
+	ev_async_init(&linger_wakeup, on_linger_wakeup);
+	ev_async_start(mog_loop, &linger_wakeup);
+	ev_unref(mog_loop);
+}
+
+/* Under the shared lock (the caller's mog_devdir_put()). */
+static void linger(struct mog_devdir *d)
+{
+	d->idle_since = ev_now(mog_loop);
+	if (linger_on)
+		return;
+	linger_on = true;
+	/* the timer is the main loop's: a loop thread asks for it */
+	if (mog_loop_current() == mog_loop_main())
+		start_linger(mog_loop);
+	else
+		ev_async_send(mog_loop_main_ev(), &linger_wakeup);
 }
 
 void mog_devdir_put(struct mog_devdir *d)

@@ -57,6 +57,9 @@ struct mog_devdir {
  */
 struct mog_devdir *mog_devdir_get(struct mog_dev *dev);
 
+/* The main loop's side of lingering directories.  Main thread, once the loop exists. */
+void mog_devdir_start(void);
+
 /* Release a reference (NULL: nothing); the last one closes the directory.  Loop thread. */
 void mog_devdir_put(struct mog_devdir *d);
 

@@ -67,6 +67,11 @@ struct mog_loop_ctx *mog_loop_main(void)
 	return &main_ctx;
 }
 
+struct ev_loop *mog_loop_main_ev(void)
+{
+	return main_ctx.ev;
+}
+
 void mog_loop_complete(struct mog_job *job)	/* any thread */
 {
 	struct mog_loop_ctx *ctx = job->owner ? job->owner : &main_ctx;

@@ -42,6 +42,9 @@ unsigned mog_loop_index(void);
 /* The main thread's loop (signals, timers, devices, sideband, status). */
 struct mog_loop_ctx *mog_loop_main(void);
 
+/* The main thread's libev loop (for ev_async_send() from another thread). */
+struct ev_loop *mog_loop_main_ev(void);
+
 /* Create the main loop and its finished-job wakeup.  Main thread, at startup. */
 void mog_loop_init(void);
 
