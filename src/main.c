@@ -1,6 +1,7 @@
 /* main.c: startup order only: cli -> config -> listen -> devices -> loop -> exit. */
 #include <config.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,16 +99,21 @@ static void loop_thread_stop(void)
 	mog_conn_shutdown();
 }
 
-/* HTTP loop threads: --loops, else one per online CPU (one per worker process). */
+/* HTTP loop threads: --loops, else one per usable CPU (one per worker process). */
 static unsigned count_loops(void)
 {
+	cpu_set_t set;
 	long cpus;
 
 	if (opts.loops > 0)
 		return opts.loops;
 	if (opts.workers > 0 || opts.next || (opts.http == NULL && opts.httpget == NULL))
 		return 1;
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* the CPUs this process may run on (taskset, cgroup cpusets), else all online */
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		cpus = CPU_COUNT(&set);
+	else
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	return cpus > 1 ? (unsigned)(cpus < 256 ? cpus : 256) : 1;
 }
 

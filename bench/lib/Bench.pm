@@ -12,6 +12,7 @@ our ($SELF, $ROOT);		# bench/run and the source tree
 our (%O, %T, %ONLY);		# options, tools found, --only
 our ($QUICK, $ROUNDS, $DUR, $WARM, $N4K, $N64K, $N1M, $BIG, $BIGMIB);
 our ($SRV_CPU, $CLI_CPU, $NCPU) = (0, 1, 0);
+our $WRK_T = 1;			# wrk threads (--cores=N: N)
 our %KIDS;			# pid => name, only processes this script started
 our ($TMP, $MNT, $DOCROOT, $FSDESC);
 our ($NOFILE, $IDLE_N);
@@ -23,6 +24,7 @@ require Bench::Workloads;
 require Bench::Report;
 require Bench::Profile;
 require Bench::Scrub;
+require Bench::Scale;
 
 sub usage {
 	print STDERR <<"EOF";
@@ -41,6 +43,9 @@ usage: bench/run [--quick] [--disk[=DIR]] [--rounds=N] [--duration=SECS]
   --keep         keep the docroot and temp dir
   --idle-conns=N idle keep-alive connections (default 10000)
   --evm-arg=ARG  extra evmogstored argument (repeatable), e.g. --evm-arg=--threads=2
+  --cores=N      only GET 4 KiB and PUT 64 KiB: evmogstored at 1 loop, N loops and N
+                 worker processes vs nginx with N workers, servers and clients on
+                 CPUs 0..N-1 (not pinned apart)
 Writes the table to stdout and to bench/out/latest.txt.
 EOF
 	exit $_[0];
@@ -53,11 +58,11 @@ sub configure {
 		quick => 0, rounds => undef, duration => undef, only => '', profile => 0,
 		keep => 0, disk => undef, out => "$ROOT/bench/out/latest.txt",
 		evmogstored => "$ROOT/src/evmogstored", nginx => undef, 'idle-conns' => 10000,
-		'evm-arg' => [],
+		'evm-arg' => [], cores => 0,
 	);
 	GetOptionsFromArray(\@argv, \%O, 'quick', 'rounds=i', 'duration=f', 'only=s',
 		'profile', 'keep', 'disk:s', 'out=s', 'evmogstored=s', 'nginx=s',
-		'idle-conns=i', 'evm-arg=s@', 'help|h') or usage(2);
+		'idle-conns=i', 'evm-arg=s@', 'cores=i', 'help|h') or usage(2);
 	usage(0) if $O{help};
 	$QUICK  = $O{quick};
 	$ROUNDS = $O{rounds}   // ($QUICK ? 1 : 3);
@@ -69,6 +74,12 @@ sub configure {
 	$BIG    = ($QUICK ? 64 : 256) * $MiB;
 	$BIGMIB = $BIG / $MiB;
 	%ONLY   = map { $_ => 1 } grep { length } split /,/, $O{only};
+	if ($O{cores}) {	# the scale rows only, on CPUs 0..N-1 shared by servers and clients
+		usage(2) if $O{cores} < 2;
+		%ONLY = (scale => 1);
+		$SRV_CPU = $CLI_CPU = '0-' . ($O{cores} - 1);
+		$WRK_T = $O{cores};
+	}
 	my %known = map { $_->{name} => 1 } workloads();
 	for (sort keys %ONLY) {
 		next if $known{$_} || $_ eq 'none';

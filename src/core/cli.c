@@ -112,7 +112,7 @@ void mog_cli_usage(FILE *out)
 "      --multi               allow several --config files: one site each\n"
 "      --worker-processes=N  a master and N worker processes (default 0: none)\n"
 "      --loops=N             N event-loop threads serve HTTP (1..%u; default: one\n"
-"                            per online CPU, 1 per worker with --worker-processes);\n"
+"                            per usable CPU, 1 per worker with --worker-processes);\n"
 "                            1: the main loop does everything\n"
 "  -V, --version             print the version and exit\n"
 "  -?, --help, --usage       print this help and exit\n",

@@ -9,7 +9,7 @@ use IO::Socket::INET;
 use Time::HiRes qw(time);
 use TestDaemon ();
 
-our ($MiB, %T, $CLI_CPU, $NOFILE, $SELF);
+our ($MiB, %T, $CLI_CPU, $NOFILE, $SELF, $WRK_T);
 our $RAW = '';	# per-run raw numbers, written next to the table
 
 sub parse_result {
@@ -25,7 +25,7 @@ sub wrk_run {	# -> {rate, mibs, p99_ms, cpu_s, util, errs, requests}
 	my ($srv, $conns, $dur, $lua, @args) = @_;
 	my @pids = srv_pids($srv);
 	my $c0 = cpu_ns(@pids);
-	my $out = run_capture($dur + 60, $T{taskset}, '-c', $CLI_CPU, $T{wrk}, '-t1', "-c$conns",
+	my $out = run_capture($dur + 60, $T{taskset}, '-c', $CLI_CPU, $T{wrk}, "-t$WRK_T", "-c$conns",
 	    "-d${dur}s", '--latency', '--timeout', '30s', '-s', $lua,
 	    "http://127.0.0.1:$srv->{port}/", '--', @args);
 	my $c1 = cpu_ns(@pids);

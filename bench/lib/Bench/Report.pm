@@ -6,7 +6,7 @@ use warnings;
 use POSIX qw(strftime);
 
 our ($MiB, %O, %T, $QUICK, $ROUNDS, $DUR, $NCPU, $SRV_CPU, $CLI_CPU, $FSDESC, $ROOT, %RES,
-     @VERIFY, $RAW, $VERIFY_TABLE, $SCRUB_TABLE);
+     @VERIFY, $RAW, $VERIFY_TABLE, $SCRUB_TABLE, $SCALE_TABLE, $WRK_T);
 
 sub fmtv {
 	my $v = shift;
@@ -97,7 +97,7 @@ sub report {
 	    strftime('%Y-%m-%d %H:%M %Z', localtime), $QUICK ? 'quick' : 'full', $ROUNDS, $DUR, $elapsed;
 	$out .= sprintf "machine: %d CPU(s) %s, kernel %s; load avg at end %s\n", $NCPU, $cpu_model,
 	    (POSIX::uname())[2], $loadavg;
-	$out .= sprintf "servers on CPU %d, clients (wrk -t1, perl) on CPU %d; docroot %s\n", $SRV_CPU, $CLI_CPU, $FSDESC;
+	$out .= sprintf "servers on CPU %s, clients (wrk -t%d, perl) on CPU %s; docroot %s\n", $SRV_CPU, $WRK_T, $CLI_CPU, $FSDESC;
 	$out .= sprintf "extra evmogstored arguments: %s\n", join(' ', @{ $O{'evm-arg'} }) if @{ $O{'evm-arg'} };
 	$out .= sprintf "%s (git %s); nginx %s (1 worker, sendfile, tcp_nopush); wrk %s\n", $evm_ver, $git || '?', $ngx_ver, $wrk_ver;
 	$out .= "ratio = evmogstored / nginx of medians (p99 and idle: lower is better); per CPU-s = work / server CPU seconds\n";
@@ -110,8 +110,9 @@ sub report {
 	$out .= sprintf "\ntargets met: %d of %d\n", $nmet, scalar @MET if @MET;
 	$out .= "\n$VERIFY_TABLE" if $VERIFY_TABLE ne '';
 	$out .= "\n$SCRUB_TABLE" if $SCRUB_TABLE ne '';
+	$out .= "\n$SCALE_TABLE" if $SCALE_TABLE ne '';
 
-	if (@TAB || $VERIFY_TABLE ne '' || $SCRUB_TABLE ne '') {	# --only=none (just --profile) leaves latest.txt alone
+	if (@TAB || $VERIFY_TABLE ne '' || $SCRUB_TABLE ne '' || $SCALE_TABLE ne '') {	# --only=none (just --profile) leaves latest.txt alone
 		print $out;
 		(my $outdir = $O{out}) =~ s{/[^/]+$}{};
 		system('mkdir', '-p', $outdir);

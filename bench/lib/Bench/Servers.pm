@@ -52,8 +52,9 @@ sub start_cmog {
 
 # bench/nginx.conf.in filled in for a server in $dir on $port.
 sub nginx_conf {
-	my ($dir, $port, @temps) = @_;
+	my ($dir, $port, $workers, @temps) = @_;
 	my %v = (
+		WORKERS => $workers,
 		USER => $> == 0 ? "user root;\n" : '',
 		NOFILE => $NOFILE, CONNS => $NOFILE - 100, DIR => $dir, PORT => $port,
 		DOCROOT => $DOCROOT,
@@ -65,6 +66,7 @@ sub nginx_conf {
 
 my $NGX_TEMP_DIRECTIVES;
 sub start_nginx {
+	my $workers = shift // 1;
 	my $n = ++$SERIAL;
 	my $dir = "$TMP/nginx-$n";
 	mkdir $dir or die "mkdir $dir: $!";
@@ -73,12 +75,12 @@ sub start_nginx {
 	if (!$NGX_TEMP_DIRECTIVES) {	# keep only the *_temp_path directives this nginx knows
 		my @ok;
 		for my $t (qw(proxy fastcgi uwsgi scgi)) {
-			spew($conf, nginx_conf($dir, $p, @ok, $t));
+			spew($conf, nginx_conf($dir, $p, $workers, @ok, $t));
 			my $out = `'$T{nginx}' -t -q -p '$dir' -e '$dir/error.log' -c '$conf' 2>&1`;
 			push @ok, $t unless $out =~ /unknown directive/;
 		}
 		$NGX_TEMP_DIRECTIVES = \@ok;
-		spew($conf, nginx_conf($dir, $p, @ok));
+		spew($conf, nginx_conf($dir, $p, $workers, @ok));
 		my $out = `'$T{nginx}' -t -q -p '$dir' -e '$dir/error.log' -c '$conf' 2>&1`;
 		if ($? != 0) {
 			print STDERR "bench/run: nginx rejects the generated configuration:\n$out";
@@ -87,11 +89,11 @@ sub start_nginx {
 			exit 2;
 		}
 	}
-	spew($conf, nginx_conf($dir, $p, @$NGX_TEMP_DIRECTIVES));
+	spew($conf, nginx_conf($dir, $p, $workers, @$NGX_TEMP_DIRECTIVES));
 	my $pid = spawn('nginx', $SRV_CPU, "$dir/stderr.log", $T{nginx}, '-p', $dir,
 	    '-e', "$dir/error.log", '-c', $conf);
 	wait_port($p, $pid, 'nginx');
-	return { kind => 'ngx', name => 'nginx', pid => $pid, port => $p, log => "$dir/error.log" };
+	return { kind => 'ngx', name => $workers > 1 ? "nginx $workers workers" : 'nginx', pid => $pid, port => $p, log => "$dir/error.log" };
 }
 
 sub stop_srv { my $s = shift; stop_pid($s->{pid}) if $s }

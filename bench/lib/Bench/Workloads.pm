@@ -355,6 +355,7 @@ sub run_plan {
 		sideband => \&sideband_workload,
 		verify => \&verify_workload,
 		scrub  => \&scrub_workload,
+		scale  => \&scale_workload,
 	);
 	for my $w (workloads()) {
 		my $run = $kinds{ $w->{kind} } or die "bench/workloads: unknown kind '$w->{kind}'\n";
