@@ -63,7 +63,8 @@ static bool size_cached(struct mog_mgmt *m, int dir_fd, const char *rel)
 /* MD5/SHA-1 of a regular file of at most CACHED_DIGEST_MAX bytes, all in memory. */
 static bool digest_cached(struct mog_mgmt *m, int dir_fd, const char *rel)
 {
-	static __thread char buf[CACHED_DIGEST_MAX];
+	static char buf[CACHED_DIGEST_MAX];	/* loop thread only; not __thread: every thread
+						 * would get (and glibc would zero) its own 64 KiB */
 	int fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME);
 	const char *alg = m->cmd == MOG_MGMT_MD5 ? " MD5=" : " SHA-1=";
 	unsigned char bin[20];
