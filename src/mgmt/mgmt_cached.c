@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "xalloc.h"
 #include "../core/metrics.h"
 #include "../net/loop.h"
 #include "../util/fs.h"
@@ -63,8 +64,9 @@ static bool size_cached(struct mog_mgmt *m, int dir_fd, const char *rel)
 /* MD5/SHA-1 of a regular file of at most CACHED_DIGEST_MAX bytes, all in memory. */
 static bool digest_cached(struct mog_mgmt *m, int dir_fd, const char *rel)
 {
-	static char buf[CACHED_DIGEST_MAX];	/* loop thread only; not __thread: every thread
-						 * would get (and glibc would zero) its own 64 KiB */
+	/* per loop thread, allocated on first use (a __thread array would give every
+	 * thread, pool threads too, its own zeroed 64 KiB) */
+	static __thread char *buf;
 	int fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME);
 	const char *alg = m->cmd == MOG_MGMT_MD5 ? " MD5=" : " SHA-1=";
 	unsigned char bin[20];
@@ -74,6 +76,8 @@ static bool digest_cached(struct mog_mgmt *m, int dir_fd, const char *rel)
 
 	if (fd < 0)		/* EAGAIN, and EPERM for O_NOATIME: the pool decides */
 		return false;
+	if (buf == NULL)
+		buf = xmalloc(CACHED_DIGEST_MAX);	/* kept for the thread's life */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= CACHED_DIGEST_MAX &&
 	    (st.st_size == 0 ||
 	     mog_fs_pread_cached(fd, st.st_dev, buf, (size_t)st.st_size, 0) == st.st_size)) {
