@@ -99,12 +99,14 @@ sub report {
 	    (POSIX::uname())[2], $loadavg;
 	$out .= sprintf "servers on CPU %s, clients (wrk -t%d, perl) on CPU %s; docroot %s\n", $SRV_CPU, $WRK_T, $CLI_CPU, $FSDESC;
 	$out .= sprintf "extra evmogstored arguments: %s\n", join(' ', @{ $O{'evm-arg'} }) if @{ $O{'evm-arg'} };
-	$out .= sprintf "%s (git %s); nginx %s (1 worker, sendfile, tcp_nopush); wrk %s\n", $evm_ver, $git || '?', $ngx_ver, $wrk_ver;
+	$out .= sprintf "%s (git %s); nginx %s (%s, sendfile, tcp_nopush); wrk %s\n", $evm_ver, $git || '?', $ngx_ver, $O{cores} ? "$O{cores} workers" : "1 worker", $wrk_ver;
 	$out .= "ratio = evmogstored / nginx of medians (p99 and idle: lower is better); per CPU-s = work / server CPU seconds\n";
 	$out .= "(schedstat, all threads/processes); CPU% = server CPU seconds / run seconds; throughput targets are judged per CPU-s\n\n";
-	$out .= sprintf $fmt, @HDR;
-	$out .= sprintf $fmt, map { '-' x $_ } @W;
-	$out .= sprintf $fmt, @$_ for @TAB;
+	if (@TAB) {	# --cores=N has only its own table
+		$out .= sprintf $fmt, @HDR;
+		$out .= sprintf $fmt, map { '-' x $_ } @W;
+		$out .= sprintf $fmt, @$_ for @TAB;
+	}
 	$out .= "\nverification and notes:\n" . join('', map { "  $_\n" } @VERIFY) if @VERIFY;
 	my $nmet = grep { $_->[1] eq 'yes' } @MET;
 	$out .= sprintf "\ntargets met: %d of %d\n", $nmet, scalar @MET if @MET;
