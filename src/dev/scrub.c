@@ -271,7 +271,6 @@ void mog_scrub_start(void)
 void mog_scrub_stop(void)
 {
 	struct scrubber *sc;
-	struct mog_dev_pool_stats st;
 
 	pthread_mutex_lock(&mog_scrub_lock);
 	__atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
@@ -298,7 +297,6 @@ static void report_family(FILE *out, const char *name, const char *type, const c
 			  size_t field)
 {
 	struct scrubber *sc;
-	struct mog_dev_pool_stats st;
 
 	fprintf(out, "# HELP evmogstored_scrub_%s %s\n# TYPE evmogstored_scrub_%s %s\n", name,
 		help, name, type);
@@ -310,7 +308,6 @@ static void report_family(FILE *out, const char *name, const char *type, const c
 static void report_metrics(FILE *out)
 {
 	struct scrubber *sc;
-	struct mog_dev_pool_stats st;
 	int i;
 
 	fprintf(out, "# HELP evmogstored_integrity_events_total Checksum records written by PUT, "
@@ -342,7 +339,6 @@ static void report_metrics(FILE *out)
 static void report_html(FILE *out)
 {
 	struct scrubber *sc;
-	struct mog_dev_pool_stats st;
 	const char *p;
 	int i;
 

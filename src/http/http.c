@@ -10,6 +10,7 @@
 #include "../util/addr.h"
 #include "../net/loop.h"
 #include "../util/path.h"
+#include "../util/thread_exit.h"
 #include "http_int.h"
 
 struct mog_http_cfg mog_http_cfg;
@@ -19,11 +20,18 @@ static enum mog_next flush(struct mog_http *h);
 /* One freed request per thread, for the next one: no malloc per request. */
 static __thread struct mog_http *spare_http;
 
+static void on_thread_exit(void)
+{
+	free(spare_http);
+	spare_http = NULL;
+}
+
 static void http_free(struct mog_conn *conn, struct mog_http *h)
 {
-	if (spare_http == NULL)
+	if (spare_http == NULL) {
 		spare_http = h;
-	else
+		mog_thread_at_exit(on_thread_exit);
+	} else
 		free(h);
 	conn->req = NULL;
 }

@@ -2,12 +2,14 @@
 #include <config.h>
 #include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include "xalloc.h"
 #include "../core/log.h"
+#include "../util/thread_exit.h"
 #include "loop.h"
 #include "conn.h"
 
@@ -42,11 +44,29 @@ void mog_conn_set_ops(struct mog_conn *conn, const struct mog_conn_ops *ops)
 /*
  * Connections are carved from 64 KiB blocks and recycled through a free list
  * (per thread): no malloc header and rounding per connection (8-16 bytes of
- * an idle connection's ~100).  Blocks are kept for the next connections.
+ * an idle connection's ~100).  Blocks are kept for the next connections and
+ * freed when the thread ends; each starts with a link to the one before.
  */
 #define CONN_BLOCK (64 * 1024)
+#define BLOCK_HEAD _Alignof(max_align_t)	/* the link, rounded up */
 static __thread struct mog_conn *conn_free_list;
-static __thread char *block_next, *block_end;
+static __thread char *block_next, *block_end, *blocks;
+static __thread char *spare_rbuf;
+
+static void on_thread_exit(void)
+{
+	while (blocks) {
+		char *prev;
+
+		memcpy(&prev, blocks, sizeof(prev));
+		free(blocks);
+		blocks = prev;
+	}
+	block_next = block_end = NULL;
+	conn_free_list = NULL;
+	free(spare_rbuf);
+	spare_rbuf = NULL;
+}
 
 static struct mog_conn *conn_alloc(void)
 {
@@ -56,8 +76,14 @@ static struct mog_conn *conn_alloc(void)
 		conn_free_list = conn->next;
 	} else {
 		if (block_next == NULL || (size_t)(block_end - block_next) < sizeof(*conn)) {
-			block_next = xmalloc(CONN_BLOCK);
-			block_end = block_next + CONN_BLOCK;
+			char *block = xmalloc(CONN_BLOCK);
+
+			if (blocks == NULL)
+				mog_thread_at_exit(on_thread_exit);
+			memcpy(block, &blocks, sizeof(blocks));
+			blocks = block;
+			block_next = block + BLOCK_HEAD;
+			block_end = block + CONN_BLOCK;
 		}
 		conn = (struct mog_conn *)(void *)block_next;
 		block_next += sizeof(*conn);
@@ -142,7 +168,6 @@ struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind)
 
 /* One freed first-size read buffer per thread, for the next request's head. */
 #define RBUF_FIRST 4096
-static __thread char *spare_rbuf;
 
 static void rbuf_free(struct mog_conn *conn)
 {

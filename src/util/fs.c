@@ -69,7 +69,8 @@ static int walk_open(int dir_fd, const char *rel, int flags, mode_t mode)
 	char buf[MOG_PATH_MAX + 1];
 	int stack[MOG_PATH_MAX / 2 + 1];	/* directories opened on the way down */
 	size_t n = strlen(rel), depth = 0;
-	char *comp, *next, *save = NULL;
+	const char *comp;
+	char *next, *save = NULL;
 	int fd = -1, err;
 
 	if (n > MOG_PATH_MAX) {
