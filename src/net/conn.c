@@ -51,7 +51,8 @@ void mog_conn_set_ops(struct mog_conn *conn, const struct mog_conn_ops *ops)
 #define BLOCK_HEAD _Alignof(max_align_t)	/* the link, rounded up */
 static __thread struct mog_conn *conn_free_list;
 static __thread char *block_next, *block_end, *blocks;
-static __thread char *spare_rbuf;
+static __thread char *spare_rbuf;	/* see rbuf_free() */
+static __thread bool exit_registered;
 
 static void on_thread_exit(void)
 {
@@ -68,6 +69,15 @@ static void on_thread_exit(void)
 	spare_rbuf = NULL;
 }
 
+/* What this thread keeps (blocks, a spare buffer) is freed when it ends. */
+static void keep_until_exit(void)
+{
+	if (!exit_registered) {
+		mog_thread_at_exit(on_thread_exit);
+		exit_registered = true;
+	}
+}
+
 static struct mog_conn *conn_alloc(void)
 {
 	struct mog_conn *conn = conn_free_list;
@@ -78,8 +88,7 @@ static struct mog_conn *conn_alloc(void)
 		if (block_next == NULL || (size_t)(block_end - block_next) < sizeof(*conn)) {
 			char *block = xmalloc(CONN_BLOCK);
 
-			if (blocks == NULL)
-				mog_thread_at_exit(on_thread_exit);
+			keep_until_exit();
 			memcpy(block, &blocks, sizeof(blocks));
 			blocks = block;
 			block_next = block + BLOCK_HEAD;
@@ -171,9 +180,12 @@ struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind)
 
 static void rbuf_free(struct mog_conn *conn)
 {
-	if (conn->rcap == RBUF_FIRST && spare_rbuf == NULL)
+	/* also called in a pool thread (a PUT body's first bytes): that thread
+	 * keeps one spare too, until it ends */
+	if (conn->rcap == RBUF_FIRST && spare_rbuf == NULL) {
+		keep_until_exit();
 		spare_rbuf = conn->rbuf;
-	else
+	} else
 		free(conn->rbuf);
 	conn->rbuf = NULL;
 	conn->rlen = conn->rcap = 0;

@@ -65,10 +65,15 @@ for my $dev ('dev1', $shm ? 'dev2' : ()) {
 		$r = get($s, 'HEAD', $f);
 		is($r->{headers}{'content-length'}, 4096, "HEAD $f: Content-Length");
 		my $after = served();
-		is($after->{memory} - $before->{memory}, 3,
-		   "$f: the repeated GETs and the HEAD were served from memory")
-			or diag(explain($before, $after));
-		is($after->{pool} - $before->{pool}, 0, "$f: none went to a pool");
+		SKIP: {
+			# valgrind answers openat2 with ENOSYS: every GET goes to a pool
+			skip('under valgrind (no openat2): the memory path is never taken', 2)
+				if TestDaemon::valgrind();
+			is($after->{memory} - $before->{memory}, 3,
+			   "$f: the repeated GETs and the HEAD were served from memory")
+				or diag(explain($before, $after));
+			is($after->{pool} - $before->{pool}, 0, "$f: none went to a pool");
+		}
 	}
 	close $s;
 }
