@@ -19,8 +19,9 @@ static enum mog_next flush(struct mog_http *h);
 
 /* One freed request per thread, for the next one: no malloc per request. */
 static __thread struct mog_http *spare_http;
+static __thread bool spare_registered;
 
-static void on_thread_exit(void)
+static void free_spare(void *unused)
 {
 	free(spare_http);
 	spare_http = NULL;
@@ -29,8 +30,11 @@ static void on_thread_exit(void)
 static void http_free(struct mog_conn *conn, struct mog_http *h)
 {
 	if (spare_http == NULL) {
+		if (!spare_registered) {	/* once per thread, not per request */
+			mog_thread_at_exit(free_spare, NULL);
+			spare_registered = true;
+		}
 		spare_http = h;
-		mog_thread_at_exit(on_thread_exit);
 	} else
 		free(h);
 	conn->req = NULL;

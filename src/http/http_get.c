@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/sendfile.h>
@@ -233,17 +232,10 @@ static int open_cached(int dir_fd, const char *rel)
  * A file that is open and cached but large goes to the pool for sendfile
  * with the descriptor already open.  Returns true if h is taken care of.
  */
-static __thread char *cached_body;	/* per loop thread: CACHED_BODY_MAX */
-
-static void on_thread_exit(void)
-{
-	free(cached_body);
-	cached_body = NULL;
-}
-
 static bool get_cached(struct mog_http *h)
 {
 	static __thread bool unsupported;	/* per loop thread */
+	static __thread char *body;		/* per loop thread: CACHED_BODY_MAX */
 	const char *rel = h->path + h->target.rest_off;
 	int dir_fd = mog_target_cached_dir(&h->target), fd;
 	struct stat st;
@@ -251,10 +243,7 @@ static bool get_cached(struct mog_http *h)
 
 	if (unsupported || dir_fd < 0)
 		return false;
-	if (cached_body == NULL) {
-		cached_body = xmalloc(CACHED_BODY_MAX);	/* kept for the thread's life */
-		mog_thread_at_exit(on_thread_exit);
-	}
+	mog_thread_buf(&body, CACHED_BODY_MAX);	/* kept for the thread's life */
 	fd = open_cached(dir_fd, rel);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 		/* make room and retry once, here; else 503 (never to the pool, where
@@ -293,8 +282,8 @@ static bool get_cached(struct mog_http *h)
 	}
 	len = (size_t)(h->end - h->off);
 	if (len > CACHED_BODY_MAX ||
-	    mog_fs_pread_cached(fd, st.st_dev, cached_body, len, h->off) != (ssize_t)len ||
-	    !mog_http_verify_small(h, &st, cached_body, len)) {
+	    mog_fs_pread_cached(fd, st.st_dev, body, len, h->off) != (ssize_t)len ||
+	    !mog_http_verify_small(h, &st, body, len)) {
 		/* big, not cached, or no matching CRC in memory: the pool sends it */
 		h->fd = fd;
 		mog_http_submit(h, mog_http_get_send, true);
@@ -302,7 +291,7 @@ static bool get_cached(struct mog_http *h)
 	}
 	close(fd);
 	h->off = h->end;
-	send_cached(h, cached_body, len);
+	send_cached(h, body, len);
 	return true;
 }
 

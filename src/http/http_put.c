@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -19,6 +18,7 @@
 #include "../util/dirsync.h"
 #include "../util/fs.h"
 #include "../util/path.h"
+#include "../util/thread_exit.h"
 #include "../dev/devdir.h"
 #include "http_int.h"
 
@@ -273,25 +273,11 @@ write_fail:
  */
 #define BODY_SLICE (4 * 1024 * 1024)	/* body bytes per pool turn (GET: SEND_SLICE) */
 
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void scratch_key_init(void)
-{
-	pthread_key_create(&scratch_key, free);	/* freed when its pool thread exits */
-}
-
 char *mog_http_scratch(void)
 {
-	char *buf;
+	static __thread char *scratch;	/* freed when its pool thread exits */
 
-	pthread_once(&scratch_once, scratch_key_init);
-	buf = pthread_getspecific(scratch_key);
-	if (buf == NULL) {
-		buf = xmalloc(MOG_HTTP_SCRATCH);
-		pthread_setspecific(scratch_key, buf);
-	}
-	return buf;
+	return mog_thread_buf(&scratch, MOG_HTTP_SCRATCH);
 }
 
 void mog_http_put_body(struct mog_job *job)

@@ -2,7 +2,6 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -64,18 +63,11 @@ static bool size_cached(struct mog_mgmt *m, int dir_fd, const char *rel)
 }
 
 /* MD5/SHA-1 of a regular file of at most CACHED_DIGEST_MAX bytes, all in memory. */
-/* per loop thread, allocated on first use (a __thread array would give every
- * thread, pool threads too, its own zeroed 64 KiB) */
-static __thread char *digest_buf;
-
-static void on_thread_exit(void)
-{
-	free(digest_buf);
-	digest_buf = NULL;
-}
-
 static bool digest_cached(struct mog_mgmt *m, int dir_fd, const char *rel)
 {
+	/* per loop thread, allocated on first use (a __thread array would give every
+	 * thread, pool threads too, its own zeroed 64 KiB) */
+	static __thread char *buf;
 	int fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME);
 	const char *alg = m->cmd == MOG_MGMT_MD5 ? " MD5=" : " SHA-1=";
 	unsigned char bin[20];
@@ -85,16 +77,13 @@ static bool digest_cached(struct mog_mgmt *m, int dir_fd, const char *rel)
 
 	if (fd < 0)		/* EAGAIN, and EPERM for O_NOATIME: the pool decides */
 		return false;
-	if (digest_buf == NULL) {
-		digest_buf = xmalloc(CACHED_DIGEST_MAX);	/* kept for the thread's life */
-		mog_thread_at_exit(on_thread_exit);
-	}
+	mog_thread_buf(&buf, CACHED_DIGEST_MAX);	/* kept for the thread's life */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= CACHED_DIGEST_MAX &&
 	    (st.st_size == 0 ||
-	     mog_fs_pread_cached(fd, st.st_dev, digest_buf, (size_t)st.st_size, 0) == st.st_size)) {
+	     mog_fs_pread_cached(fd, st.st_dev, buf, (size_t)st.st_size, 0) == st.st_size)) {
 		mog_digest_init(&m->digest, m->cmd == MOG_MGMT_MD5 ? MOG_DIGEST_MD5
 								   : MOG_DIGEST_SHA1);
-		mog_digest_update(&m->digest, digest_buf, (size_t)st.st_size);
+		mog_digest_update(&m->digest, buf, (size_t)st.st_size);
 		mog_digest_hex(bin, mog_digest_final(&m->digest, bin), hex);
 		reply(m, alg, strlen(alg), hex, strlen(hex));
 		if (m->target.dev)

@@ -52,9 +52,9 @@ void mog_conn_set_ops(struct mog_conn *conn, const struct mog_conn_ops *ops)
 static __thread struct mog_conn *conn_free_list;
 static __thread char *block_next, *block_end, *blocks;
 static __thread char *spare_rbuf;	/* see rbuf_free() */
-static __thread bool exit_registered;
 
-static void on_thread_exit(void)
+/* What a thread keeps (blocks, a spare read buffer), freed when it ends. */
+static void free_kept(void *unused)
 {
 	while (blocks) {
 		char *prev;
@@ -69,15 +69,6 @@ static void on_thread_exit(void)
 	spare_rbuf = NULL;
 }
 
-/* What this thread keeps (blocks, a spare buffer) is freed when it ends. */
-static void keep_until_exit(void)
-{
-	if (!exit_registered) {
-		mog_thread_at_exit(on_thread_exit);
-		exit_registered = true;
-	}
-}
-
 static struct mog_conn *conn_alloc(void)
 {
 	struct mog_conn *conn = conn_free_list;
@@ -88,7 +79,8 @@ static struct mog_conn *conn_alloc(void)
 		if (block_next == NULL || (size_t)(block_end - block_next) < sizeof(*conn)) {
 			char *block = xmalloc(CONN_BLOCK);
 
-			keep_until_exit();
+			if (blocks == NULL)	/* the thread's first: free them all when it ends */
+				mog_thread_at_exit(free_kept, NULL);
 			memcpy(block, &blocks, sizeof(blocks));
 			blocks = block;
 			block_next = block + BLOCK_HEAD;
@@ -180,12 +172,11 @@ struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind)
 
 static void rbuf_free(struct mog_conn *conn)
 {
-	/* also called in a pool thread (a PUT body's first bytes): that thread
-	 * keeps one spare too, until it ends */
-	if (conn->rcap == RBUF_FIRST && spare_rbuf == NULL) {
-		keep_until_exit();
+	/* only a loop thread, which reads heads, keeps a spare (freed with its
+	 * blocks); a pool thread consumes a PUT body's first bytes, and frees them */
+	if (conn->rcap == RBUF_FIRST && spare_rbuf == NULL && mog_loop != NULL)
 		spare_rbuf = conn->rbuf;
-	} else
+	else
 		free(conn->rbuf);
 	conn->rbuf = NULL;
 	conn->rlen = conn->rcap = 0;

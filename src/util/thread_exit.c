@@ -2,19 +2,25 @@
 #include <config.h>
 #include <assert.h>
 #include <pthread.h>
-#include <stddef.h>
+#include <stdlib.h>
+#include "xalloc.h"
 #include "thread_exit.h"
 
 static pthread_key_t key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static __thread void (*fns[MOG_THREAD_EXIT_MAX])(void);
-static __thread unsigned nfns;
+static __thread struct {
+	void (*fn)(void *arg);
+	void *arg;
+} calls[MOG_THREAD_EXIT_MAX];
+static __thread unsigned ncalls;
 
 /* The destructor runs in the ending thread, its __thread variables intact. */
 static void on_thread_exit(void *unused)
 {
-	while (nfns > 0)
-		fns[--nfns]();
+	while (ncalls > 0) {
+		ncalls--;
+		calls[ncalls].fn(calls[ncalls].arg);
+	}
 }
 
 static void key_create(void)
@@ -25,18 +31,29 @@ static void key_create(void)
 	(void)rc;
 }
 
-void mog_thread_at_exit(void (*fn)(void))
+void mog_thread_at_exit(void (*fn)(void *arg), void *arg)
 {
 	unsigned i;
 
-	for (i = 0; i < nfns; i++)
-		if (fns[i] == fn)
+	for (i = 0; i < ncalls; i++)
+		if (calls[i].fn == fn && calls[i].arg == arg)
 			return;
-	assert(nfns < MOG_THREAD_EXIT_MAX && "mog_thread_at_exit: too many");
-	if (nfns >= MOG_THREAD_EXIT_MAX)
+	assert(ncalls < MOG_THREAD_EXIT_MAX && "mog_thread_at_exit: too many");
+	if (ncalls >= MOG_THREAD_EXIT_MAX)
 		return;
 	pthread_once(&key_once, key_create);
-	if (nfns == 0)
-		pthread_setspecific(key, fns);	/* non-NULL: the destructor runs */
-	fns[nfns++] = fn;
+	if (ncalls == 0)
+		pthread_setspecific(key, calls);	/* non-NULL: the destructor runs */
+	calls[ncalls].fn = fn;
+	calls[ncalls].arg = arg;
+	ncalls++;
+}
+
+char *mog_thread_buf(char **slot, size_t size)
+{
+	if (*slot == NULL) {
+		*slot = xmalloc(size);
+		mog_thread_at_exit(free, *slot);
+	}
+	return *slot;
 }
