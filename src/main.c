@@ -27,6 +27,7 @@
 #include "dev/usage.h"
 #include "dev/integrity.h"
 #include "dev/scrub.h"
+#include "http/body_cache.h"
 #include "http/http.h"
 #include "mgmt/mgmt.h"
 #include "net/conn.h"
@@ -232,6 +233,7 @@ static void start_services(void)
 	mog_dev_set_fence(opts.fence_pct);
 	mog_integrity_verify = opts.verify_reads;
 	mog_integrity_put_md5 = opts.put_md5;
+	mog_body_cache_init((size_t)opts.body_cache);
 	mog_scrub_set_rate(mog_usage_writer ? opts.scrub_rate : 0);	/* one scrubber per docroot */
 	mog_dev_start();
 	mog_scrub_start();
@@ -342,6 +344,7 @@ int main(int argc, char **argv)
 	mog_loop_threads_join();
 	mog_scrub_stop();
 	mog_dev_shutdown();
+	mog_body_cache_destroy();
 	mog_cli_destroy(&opts);
 	return 0;
 }

@@ -22,7 +22,7 @@ enum {
 	OPT_SERVER, OPT_SERVERBIN, OPT_FSYNC, OPT_THREADS, OPT_SLOW_TIMEOUT, OPT_IO_DEADLINE,
 	OPT_FENCE, OPT_VERIFY, OPT_PUT_CHECKSUMS, OPT_SCRUB_RATE, OPT_STATUSLISTEN, OPT_ACCESSLOG,
 	OPT_MULTI, OPT_WORKERS, OPT_IOSTAT, OPT_NOIOSTAT, OPT_HELP, OPT_REQUIRE_MOUNT,
-	OPT_DEVICE_ID_FILE, OPT_LOOPS
+	OPT_DEVICE_ID_FILE, OPT_LOOPS, OPT_BODY_CACHE
 };
 
 static const struct option longopts[] = {
@@ -49,6 +49,7 @@ static const struct option longopts[] = {
 	{ "verify-reads", required_argument, NULL, OPT_VERIFY },
 	{ "put-checksums", required_argument, NULL, OPT_PUT_CHECKSUMS },
 	{ "scrub-rate", required_argument, NULL, OPT_SCRUB_RATE },
+	{ "body-cache", required_argument, NULL, OPT_BODY_CACHE },
 	{ "statuslisten", required_argument, NULL, OPT_STATUSLISTEN },
 	{ "accesslog", required_argument, NULL, OPT_ACCESSLOG },
 	{ "require-mount", no_argument, NULL, OPT_REQUIRE_MOUNT },
@@ -109,6 +110,10 @@ void mog_cli_usage(FILE *out)
 "      --scrub-rate=RATE     bytes per second each device's scrubber reads,\n"
 "                            with an optional K, M or G suffix (powers of 1024);\n"
 "                            0: no scrubbing (default 10M)\n"
+"      --body-cache=SIZE     keep up to SIZE bytes (K, M or G suffix) of small\n"
+"                            files' verified bodies in memory, so their GETs\n"
+"                            need no read and no CRC; per process; 0: off\n"
+"                            (default 64M)\n"
 "      --multi               allow several --config files: one site each\n"
 "      --worker-processes=N  a master and N worker processes (default 0: none)\n"
 "      --loops=N             N event-loop threads serve HTTP (1..%u; default: one\n"
@@ -257,6 +262,9 @@ static void merge(struct mog_opts *o, struct source *cl, struct source *file)
 	o->scrub_rate = cl->scrub_rate >= 0 ? (unsigned long long)cl->scrub_rate
 		      : file->scrub_rate >= 0 ? (unsigned long long)file->scrub_rate
 		      : DEFAULT_SCRUB_RATE;
+	o->body_cache = cl->body_cache >= 0 ? (unsigned long long)cl->body_cache
+		      : file->body_cache >= 0 ? (unsigned long long)file->body_cache
+		      : DEFAULT_BODY_CACHE;
 }
 
 static void source_init(struct source *s)
@@ -273,6 +281,7 @@ static void source_init(struct source *s)
 	s->verify_reads = -1;
 	s->put_checksums_full = -1;
 	s->scrub_rate = -1;
+	s->body_cache = -1;
 }
 
 /* The command line's share of one site: its own copies of what merge() consumes. */

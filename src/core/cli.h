@@ -36,6 +36,7 @@ struct mog_opts {
 	bool verify_reads;		/* whole-file GETs check stored CRCs; default true */
 	bool put_md5;			/* --put-checksums=full: every PUT stores its MD5 */
 	unsigned long long scrub_rate;	/* bytes/s per device scrubber; 0 = off; default 10 MiB */
+	unsigned long long body_cache;	/* bytes of small verified bodies kept; 0 = off; 64 MiB */
 	char *config;			/* --config path, NULL if none */
 	struct mog_opts *next;		/* --multi: the next --config file's site, or NULL */
 };

@@ -12,6 +12,7 @@
 #define MAX_SLOW_TIMEOUT_S 86400U
 #define DEFAULT_IO_DEADLINE_S 30U
 #define DEFAULT_SCRUB_RATE (10ULL << 20)
+#define DEFAULT_BODY_CACHE (64ULL << 20)
 #define MAX_LOOPS 256U
 #define CONFIG_MAX (1024 * 1024)	/* far beyond any real mogstored.conf */
 
@@ -37,6 +38,7 @@ struct source {
 	int verify_reads;		/* -1: not given */
 	int put_checksums_full;		/* -1: not given; 0: crc; 1: full */
 	long long scrub_rate;		/* -1: not given; 0: off */
+	long long body_cache;		/* -1: not given; 0: off */
 };
 
 /* Where a value came from: NULL for the command line. */

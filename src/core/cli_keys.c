@@ -131,8 +131,9 @@ static void set_fsync(struct source *s, const char *key, const char *val, const 
 		invalid(w, "failed to parse %s%s=%s (expected data or none)", dashes(w), key, val);
 }
 
-/* A byte rate: digits and an optional K, M or G (powers of 1024). */
-static void set_rate(struct source *s, const char *key, const char *val, const struct where *w)
+/* A byte count or rate into *to: digits and an optional K, M or G (powers of 1024). */
+static void set_bytes(long long *to, const char *key, const char *val, const struct where *w,
+		      const char *what)
 {
 	unsigned long long n, mult = 1;
 	char *end;
@@ -149,9 +150,9 @@ static void set_rate(struct source *s, const char *key, const char *val, const s
 		end++;
 	if (errno || end == val || !isdigit((unsigned char)*val) || *end != '\0' ||
 	    n > (1ull << 40) / mult)
-		invalid(w, "failed to parse %s%s=%s (bytes per second, 0..1T)", dashes(w), key, val);
+		invalid(w, "failed to parse %s%s=%s (%s, 0..1T)", dashes(w), key, val, what);
 	else
-		s->scrub_rate = (long long)(n * mult);
+		*to = (long long)(n * mult);
 }
 
 /*
@@ -193,7 +194,9 @@ static bool set_integrity_key(struct source *s, const char *key, const char *val
 	else if (strcmp(key, "put-checksums") == 0 || strcmp(key, "put_checksums") == 0)
 		set_put_checksums(s, key, val, w);
 	else if (strcmp(key, "scrub-rate") == 0)
-		set_rate(s, key, val, w);
+		set_bytes(&s->scrub_rate, key, val, w, "bytes per second");
+	else if (strcmp(key, "body-cache") == 0 || strcmp(key, "body_cache") == 0)
+		set_bytes(&s->body_cache, key, val, w, "bytes");
 	else
 		return false;
 	return true;
@@ -309,7 +312,7 @@ void mog_cli_set_key(struct source *s, const char *key, const char *val, const s
 	} else if (set_number(s, key, val, w)) {
 		/* a bounded number: done */
 	} else if (set_integrity_key(s, key, val, w)) {
-		/* verify-reads, put-checksums, scrub-rate: done */
+		/* verify-reads, put-checksums, scrub-rate, body-cache: done */
 	} else if (strcmp(key, "daemonize") == 0 && w != NULL) {
 		/* bare "daemonize" (cmogstored) arrives as "", "daemonize = 1" as Perl has it */
 		s->daemonize = *val == '\0' || !is_false(val);

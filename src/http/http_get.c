@@ -13,6 +13,8 @@
 #include "../util/fs.h"
 #include "../util/path.h"
 #include "../util/thread_exit.h"
+#include "../dev/integrity.h"
+#include "body_cache.h"
 #include "http_int.h"
 
 /* bytes sent per pool turn, so one huge GET does not hold a thread for long */
@@ -212,6 +214,24 @@ static void send_cached(struct mog_http *h, const char *body, size_t len)
 	}
 }
 
+/*
+ * Loop thread: the body kept by the body cache for the file fd (st) is, if
+ * any, the answer (whole or a range): no read and no CRC.  Closes fd then.
+ */
+static bool send_kept(struct mog_http *h, const struct stat *st, int fd, size_t len)
+{
+	void *ref;
+	const char *kept = mog_body_cache_get(st, &ref);
+
+	if (kept == NULL)
+		return false;
+	close(fd);
+	send_cached(h, kept + h->off, len);	/* copies what the socket does not take */
+	h->off = h->end;
+	mog_body_cache_release(ref);
+	return true;
+}
+
 static int open_cached(int dir_fd, const char *rel)
 {
 	int fd = mog_fs_open_cached(dir_fd, rel, O_RDONLY | O_NONBLOCK | O_NOATIME);
@@ -222,7 +242,7 @@ static int open_cached(int dir_fd, const char *rel)
 }
 
 /* Bodies up to this size are read into memory and written by the loop. */
-#define CACHED_BODY_MAX (64 * 1024)
+#define CACHED_BODY_MAX MOG_BODY_CACHE_ITEM_MAX
 
 /*
  * Loop thread: answer a GET/HEAD without a pool thread when the whole answer
@@ -240,6 +260,7 @@ static bool get_cached(struct mog_http *h)
 	int dir_fd = mog_target_cached_dir(&h->target), fd;
 	struct stat st;
 	size_t len;
+	bool checked;
 
 	if (unsupported || dir_fd < 0)
 		return false;
@@ -281,15 +302,19 @@ static bool get_cached(struct mog_http *h)
 		return true;
 	}
 	len = (size_t)(h->end - h->off);
+	if (len <= CACHED_BODY_MAX && send_kept(h, &st, fd, len))
+		return true;
 	if (len > CACHED_BODY_MAX ||
 	    mog_fs_pread_cached(fd, st.st_dev, body, len, h->off) != (ssize_t)len ||
-	    !mog_http_verify_small(h, &st, body, len)) {
+	    !mog_http_verify_small(h, &st, body, len, &checked)) {
 		/* big, not cached, or no matching CRC in memory: the pool sends it */
 		h->fd = fd;
 		mog_http_submit(h, mog_http_get_send, true);
 		return true;
 	}
 	close(fd);
+	if (h->status == 200 && h->off == 0 && (checked || !mog_integrity_verify))
+		mog_body_cache_put(&st, body);	/* the whole file, as checked */
 	h->off = h->end;
 	send_cached(h, body, len);
 	return true;

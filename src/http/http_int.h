@@ -150,9 +150,10 @@ void mog_http_sum_begin(struct mog_http *h);	/* loop: a whole-file PUT computes 
  * -1 (errno) */
 int mog_http_sum_commit(struct mog_http *h, const unsigned char *md5);
 void mog_http_sum_release(struct mog_http *h);	/* owner of h: free checksum state */
-/* loop: a small body read whole on the loop may be sent (its cached CRC matches) */
+/* loop: a small body read whole on the loop may be sent (its cached CRC matches, or
+ * there is nothing to check); *checked: it was checked against a stored CRC */
 bool mog_http_verify_small(struct mog_http *h, const struct stat *st, const void *body,
-			   size_t len);
+			   size_t len, bool *checked);
 /* pool: body bytes below the returned offset are checked and may be sent; -1: corrupt
  * (quarantined and logged: abort the reply) */
 off_t mog_http_verify_limit(struct mog_http *h);

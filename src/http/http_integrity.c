@@ -87,11 +87,12 @@ int mog_http_sum_commit(struct mog_http *h, const unsigned char *md5)
 }
 
 bool mog_http_verify_small(struct mog_http *h, const struct stat *st, const void *body,
-			   size_t len)
+			   size_t len, bool *checked)
 {
 	uint32_t want;
 	bool none;
 
+	*checked = false;
 	if (!mog_integrity_verify || h->status != 200 || h->head_only || mog_integrity_unsupported(st))
 		return true;
 	if (!mog_integrity_cache_get(st, &want, &none))
@@ -101,6 +102,7 @@ bool mog_http_verify_small(struct mog_http *h, const struct stat *st, const void
 	if (mog_crc32c(0, body, len) != want)
 		return false;
 	mog_integrity_count(MOG_IC_VERIFIED);
+	*checked = true;
 	return true;
 }
 
