@@ -1,6 +1,7 @@
 /* body_cache.c: verified bodies of small files, kept so cached GETs need no read and no CRC. */
 #include <config.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,7 @@ const void *mog_body_cache_get(const struct stat *st, void **ref)
 {
 	struct entry **p, *e = NULL;
 
+	*ref = NULL;
 	if (nbuckets == 0)
 		return NULL;
 	pthread_mutex_lock(&lock);
@@ -192,6 +194,31 @@ void mog_body_cache_stats(struct mog_body_cache_stats *s)
 	*s = stats;
 	s->bytes = used;
 	pthread_mutex_unlock(&lock);
+}
+
+const char *mog_body_cache_report(void)
+{
+	static char text[1024];		/* status listener's loop only */
+	struct mog_body_cache_stats s;
+
+	mog_body_cache_stats(&s);
+	snprintf(text, sizeof(text),
+		 "# HELP evmogstored_body_cache_bytes Bytes of small files' checked bodies kept "
+		 "in memory (--body-cache).\n"
+		 "# TYPE evmogstored_body_cache_bytes gauge\n"
+		 "evmogstored_body_cache_bytes %llu\n"
+		 "# HELP evmogstored_body_cache_entries Files whose bodies are kept.\n"
+		 "# TYPE evmogstored_body_cache_entries gauge\n"
+		 "evmogstored_body_cache_entries %llu\n"
+		 "# HELP evmogstored_body_cache_hits_total GETs answered from a kept body.\n"
+		 "# TYPE evmogstored_body_cache_hits_total counter\n"
+		 "evmogstored_body_cache_hits_total %llu\n"
+		 "# HELP evmogstored_body_cache_evictions_total Bodies dropped to stay within "
+		 "the size.\n"
+		 "# TYPE evmogstored_body_cache_evictions_total counter\n"
+		 "evmogstored_body_cache_evictions_total %llu\n",
+		 s.bytes, s.entries, s.hits, s.evictions);
+	return text;
 }
 
 void mog_body_cache_destroy(void)

@@ -43,6 +43,9 @@ struct mog_body_cache_stats {
 };
 void mog_body_cache_stats(struct mog_body_cache_stats *s);
 
+/* The stats as Prometheus text, valid until the next call.  The status listener's loop. */
+const char *mog_body_cache_report(void);
+
 /* Free every entry (at exit, after the loops have stopped). */
 void mog_body_cache_destroy(void);
 

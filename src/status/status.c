@@ -167,7 +167,6 @@ static void metrics(struct status_req *s)
 {
 	struct mog_http_metrics *m = &mog_http_metrics;
 	struct mog_loop_stats c;		/* every loop's connections */
-	struct mog_body_cache_stats bc;
 	unsigned a, b;
 
 	mog_conn_totals(&c);
@@ -203,21 +202,6 @@ static void metrics(struct status_req *s)
 	       "# TYPE evmogstored_http_get_served_total counter\n"
 	       "evmogstored_http_get_served_total{via=\"memory\"} %llu\n"
 	       "evmogstored_http_get_served_total{via=\"pool\"} %llu\n", m->get_memory, m->get_pool);
-	mog_body_cache_stats(&bc);
-	put(s, "# HELP evmogstored_body_cache_bytes Bytes of small files' verified bodies kept "
-	       "in memory (--body-cache).\n"
-	       "# TYPE evmogstored_body_cache_bytes gauge\n"
-	       "evmogstored_body_cache_bytes %llu\n"
-	       "# HELP evmogstored_body_cache_entries Files whose bodies are kept.\n"
-	       "# TYPE evmogstored_body_cache_entries gauge\n"
-	       "evmogstored_body_cache_entries %llu\n"
-	       "# HELP evmogstored_body_cache_hits_total GETs answered from a kept body.\n"
-	       "# TYPE evmogstored_body_cache_hits_total counter\n"
-	       "evmogstored_body_cache_hits_total %llu\n"
-	       "# HELP evmogstored_body_cache_evictions_total Bodies dropped to stay within the size.\n"
-	       "# TYPE evmogstored_body_cache_evictions_total counter\n"
-	       "evmogstored_body_cache_evictions_total %llu\n", bc.bytes, bc.entries, bc.hits,
-	    bc.evictions);
 	put(s, "# HELP evmogstored_connections Open client connections.\n"
 	       "# TYPE evmogstored_connections gauge\n"
 	       "evmogstored_connections{state=\"open\"} %llu\n"
@@ -412,7 +396,7 @@ static void build(struct status_req *s, struct mog_conn *conn)
 		respond(s, TEXT, 400);
 	} else if (strcmp(path, "/metrics") == 0) {
 		metrics(s);
-		put(s, "%s", mog_scrub_report_cstr(false));
+		put(s, "%s%s", mog_body_cache_report(), mog_scrub_report_cstr(false));
 		respond(s, PROMETHEUS, 200);
 	} else if (strcmp(path, "/") == 0) {
 		page(s);
