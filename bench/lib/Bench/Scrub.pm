@@ -91,7 +91,7 @@ sub scrub_workload {
 	mkdir $DOCROOT;
 	mkdir "$DOCROOT/dev1";
 	my @paths = map { fidpath($_, 1) } 1 .. $SCRUB_N;
-	write_file($_, $size, 7000 + $_) for @paths;
+	write_file($paths[$_ - 1], $size, 7000 + $_) for 1 .. @paths;	# each its own bytes
 	system('sync') if defined $O{disk};
 	my $bytes = $SCRUB_N * $size;
 	my $expect = $bytes / ($rate_mib * $MiB);

@@ -27,7 +27,9 @@ sub want { my $w = shift; return !%ONLY || $ONLY{$w} }
 sub get_workload {
 	my ($key, $label, $list, $conns) = @_;
 	logmsg("$label: $ROUNDS round(s) x $DUR s, $conns connections");
-	my $e = start_evm('none');
+	# no scrubber: on the servers' shared CPU it would also run during nginx's rounds
+	# (its cost to GETs is the scrub row's: --only=scrub)
+	my $e = start_evm('none', undef, '--scrub-rate=0');
 	my $n = start_nginx();
 	for my $s ($e, $n) { wrk_run($s, $conns, $WARM, $GET_LUA, $list, 1) }
 	for my $round (1 .. $ROUNDS) {
