@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "xalloc.h"
@@ -199,13 +198,8 @@ static void *scrub_main(void *arg)
 
 	snprintf(name, sizeof(name), "scrub%u", sc->devid);
 	pthread_setname_np(pthread_self(), name);
-	/* idle I/O class (3) for this thread: the disk serves requests first; and the
-	 * lowest CPU priority (Linux nice is per thread): on a CPU busy serving, the
-	 * loops run first (a scrubber waking up on a loop's CPU no longer adds its
-	 * read and CRC to the requests in flight) and the scrubber takes what is left */
+	/* idle I/O class (3) for this thread: the disk serves requests first */
 	syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 3 << 13);
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) < 0)
-		mog_log_errno("dev%u: scrubber: setpriority", sc->devid);
 	sc->buf = xmalloc(MOG_SCRUB_PIECE);
 	while (open_dir(sc) >= 0) {
 		double started = now_mono();

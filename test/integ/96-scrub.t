@@ -89,20 +89,6 @@ sub run_scrub {
 	my $s = TestDaemon->start(devices => [], no_docroot_arg => 1,
 		args => ["--docroot=$root", "--statuslisten=127.0.0.1:$sport", '--scrub-rate=20M']);
 	my $r;
-	if ($passes == 1) {	# the scrubber thread runs at the lowest CPU priority
-		my $nice;
-		TestDaemon::poll_until(sub {
-			for my $task (glob("/proc/$s->{pid}/task/*")) {
-				open(my $c, '<', "$task/comm") or next;
-				next unless <$c> =~ /^scrub1$/;
-				open(my $f, '<', "$task/stat") or next;
-				my @f = split ' ', (<$f> =~ /\) (.*)/)[0];
-				$nice = $f[16];	# field 19 of proc(5)'s stat
-			}
-			defined $nice;
-		}, TestDaemon::slow(5));
-		is($nice, 19, 'scrubber thread: nice 19');
-	}
 	TestDaemon::poll_until(sub { $r = metrics($sport); ($r->{scrub_passes_total} // 0) >= $passes },
 			       TestDaemon::slow(120));
 	is($r->{scrub_passes_total}, $passes, "scrub pass $passes done");
