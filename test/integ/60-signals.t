@@ -296,4 +296,25 @@ for my $sig (qw(TERM INT)) {
 	is($d->stop('QUIT'), 0, 'S247 no clients: exit 0');
 }
 
+# A connection accepted just before SIGQUIT, whose request is still on the way, is
+# answered: a fresh connection gets at least a whole second for its first request,
+# wherever in a clock second it was accepted (the daemon counts idle time in whole
+# seconds; one accepted at x.9 s used to be closed by a shutdown at x+1.05 s).
+{
+	my $d = TestDaemon->start(devices => [1], args => ['--loops=1']);
+	my $frac = sub { my $t = time; $t - int($t) };
+	sleep 0.005 until $frac->() >= 0.90 && $frac->() < 0.95;	# at most a second
+	my $s = $d->connect('http');
+	sleep 0.005 while $frac->() >= 0.5;	# the next second has begun
+	sleep 0.05;
+	kill 'QUIT', $d->{pid};
+	sleep 0.1;
+	TestDaemon::write_all($s, "PUT /dev1/late HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc");
+	my $r = TestDaemon::read_response($s, timeout => TestDaemon::slow(5));
+	is($r && $r->{status}, 201,
+	   'S258 PUT sent after SIGQUIT on a connection accepted at x.9 s: answered');
+	is($d->stop('QUIT'), 0, 'S258 exit 0');
+	is(TestDaemon::slurp("$d->{docroot}/dev1/late"), 'abc', 'S258 the file is there');
+}
+
 done_testing;
