@@ -20,7 +20,12 @@ for my $call ('write', 'fdatasync') {
 	my $r = $d->roundtrip("PUT /dev1/0/000/000/0000000001.fid HTTP/1.1\r\nHost: t\r\n"
 			      . "Content-Length: 5\r\n\r\nhello");
 	is($r && $r->{status}, 500, "$call fails with EIO, logging fails with ENOSPC: 500");
-	my $m = $d->request("GET /metrics HTTP/1.0\r\n\r\n", port => $d->{status_port});
+	# a loop thread counts the request just after sending its reply: scrape until counted
+	my $m;
+	TestDaemon::poll_until(sub {
+		$m = $d->request("GET /metrics HTTP/1.0\r\n\r\n", port => $d->{status_port});
+		$m =~ /^evmogstored_device_errors_total\{device="dev1",class="EIO"\} [1-9]/m;
+	}, TestDaemon::slow(5));
 	like($m, qr/^evmogstored_device_errors_total\{device="dev1",class="EIO"\} 1$/m,
 	     "$call EIO: counted as EIO");
 	like($m, qr/^evmogstored_device_errors_total\{device="dev1",class="ENOSPC"\} 0$/m,
