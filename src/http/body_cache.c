@@ -46,11 +46,6 @@ void mog_body_cache_init(size_t bytes)
 	nbuckets = n;
 }
 
-bool mog_body_cache_on(void)
-{
-	return nbuckets != 0;
-}
-
 static size_t bucket_of(dev_t dev, ino_t ino)
 {
 	uint64_t k = ((uint64_t)ino ^ (uint64_t)dev << 32) * 0x9e3779b97f4a7c15ull;
@@ -184,7 +179,6 @@ void mog_body_cache_put(const struct stat *st, const void *body)
 	use_locked(e);
 	used += cost_of(e);
 	stats.entries++;
-	stats.inserts++;
 	pthread_mutex_unlock(&lock);
 }
 

@@ -16,9 +16,6 @@
  */
 void mog_body_cache_init(size_t cap);
 
-/* Whether the cache is on.  Any thread. */
-bool mog_body_cache_on(void);
-
 /*
  * The kept body of the file st describes (the same device, inode, size,
  * mtime and ctime; an entry of the inode that no longer matches is dropped),
@@ -37,9 +34,9 @@ void mog_body_cache_release(void *ref);
  */
 void mog_body_cache_put(const struct stat *st, const void *body);
 
-/* Bytes and entries kept, hits and insertions so far (for /metrics).  Any thread. */
+/* Bytes and entries kept, hits and evictions so far (for /metrics).  Any thread. */
 struct mog_body_cache_stats {
-	unsigned long long bytes, entries, hits, inserts, evictions;
+	unsigned long long bytes, entries, hits, evictions;
 };
 void mog_body_cache_stats(struct mog_body_cache_stats *s);
 

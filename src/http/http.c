@@ -296,11 +296,8 @@ static enum mog_next shutdown_idle(struct mog_conn *conn)
 {
 	if (!conn->eof && mog_conn_read(conn, HTTP_RBUF_MAX) > 0)
 		return MOG_NEXT_AGAIN;
-	/* a connection that has not sent its first request yet gets at least a whole
-	 * second for it: last_io counts whole seconds, so "< 1" closed one accepted at
-	 * x.99 s 10 ms later, its request already on the way (a PUT lost during an
-	 * upgrade under load); the sweep closes it once the grace is up */
-	if (conn->fresh && !conn->eof && mog_conn_now() - conn->last_io < 2)
+	/* its request may be on the way (MOG_CONN_FRESH_GRACE; the sweep closes it after) */
+	if (conn->fresh && !conn->eof && mog_conn_now() - conn->last_io < MOG_CONN_FRESH_GRACE)
 		return MOG_NEXT_READ;
 	return MOG_NEXT_CLOSE;
 }

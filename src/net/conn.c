@@ -359,8 +359,8 @@ static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 		    now - conn->last_io > slow_timeout)
 			mog_conn_next(conn, OPS(conn)->timeout(conn));
 		else if (mog_shutting_down && conn->req == NULL && !conn->job_out &&
-			 now - conn->last_io >= 2.0)
-			mog_conn_free(conn);	/* its grace at shutdown (over 1 s) is over */
+			 now - conn->last_io >= MOG_CONN_FRESH_GRACE)
+			mog_conn_free(conn);	/* its grace at shutdown is over */
 	}
 	if (mog_loop_current() != mog_loop_main()) {
 		idle_seen = mog_conn_idle_count();

@@ -56,6 +56,11 @@ void mog_conn_set_ops(struct mog_conn *conn, const struct mog_conn_ops *ops);
 /* The loop's clock in whole seconds, the unit of last_io.  Loop thread. */
 #define mog_conn_now() ((uint32_t)ev_now(mog_loop))
 
+/* At shutdown, a connection that has not sent its first request keeps it while
+ * mog_conn_now() - last_io is below this: last_io counts whole seconds, so 2
+ * gives it over one second wherever in a second it was accepted. */
+#define MOG_CONN_FRESH_GRACE 2
+
 /* Take ownership of the accepted socket fd (closed by mog_conn_free).  Loop thread. */
 struct mog_conn *mog_conn_new(int fd, enum mog_conn_kind kind);
 
