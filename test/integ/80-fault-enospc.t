@@ -14,7 +14,8 @@ my $why = shim_skip_reason();
 plan skip_all => $why if $why;
 
 my $fault_file = TestDaemon::new_tmpdir() . '/faults';
-my $d = TestDaemon->start(devices => [1, 2],
+# --scrub-rate=0: the descriptor baseline below must not include a scrubber's pass
+my $d = TestDaemon->start(devices => [1, 2], args => ['--scrub-rate=0'],
 			  env => { LD_PRELOAD => $ENV{FAULTSHIM}, MOG_FAULT_FILE => $fault_file,
 				   MOG_FAULT_VERBOSE => 1 });
 my $gen = 0;

@@ -254,7 +254,8 @@ sub many_idle {
 	}
 	my $tag = $n == $WANT ? "$n idle connections" : "$n idle connections (scaled down from $WANT)";
 	my $t0 = time;
-	my $d = TestDaemon->start(devices => [1], httpget => 1, args => ['--maxconns=60000']);
+	my $d = TestDaemon->start(devices => [1], httpget => 1,
+				  args => ['--maxconns=60000', '--scrub-rate=0']);
 	$d->write_file('dev1/f', $BODY);
 	$d->roundtrip($GET) for 1 .. 3;
 	my $fd_base = stable_fd_count($d);
@@ -330,7 +331,7 @@ sub fill_http {
 
 sub small_daemon {
 	my $d = TestDaemon->start(devices => [1], wrap => ['prlimit', '--nofile=32:32'],
-				  args => ['--maxconns=32']);
+				  args => ['--maxconns=32', '--scrub-rate=0']);
 	$d->write_file('dev1/f', $BODY);
 	return $d;
 }
