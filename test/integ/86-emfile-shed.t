@@ -66,7 +66,8 @@ sub fill {
 		push @idle, $s;
 	}
 	push @idle, $d->connect;
-	TestDaemon::poll_until(sub { (fds() // 0) >= $LIMIT }, 5);
+	# full, and not because of a descriptor background work is about to close
+	TestDaemon::poll_until(sub { stable_fds() >= $LIMIT }, 5);
 	return @idle;
 }
 
