@@ -18,6 +18,7 @@ use Cwd qw(realpath);
 use Errno qw(EAGAIN EINTR EWOULDBLOCK ECONNREFUSED);
 use Fcntl qw(:DEFAULT F_DUPFD);
 use File::Path qw(make_path);
+use File::Spec;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use POSIX qw(WNOHANG _exit);
@@ -38,7 +39,35 @@ sub slow { my ($t) = @_; valgrind() ? $t * 4 : $t }
 
 # A port nothing listens on, for tests that must name ports themselves.  It is chosen below
 # the kernel's ephemeral range, where no outgoing connection can take it before the daemon
-# binds it; only another free_port() elsewhere could pick it too, by chance.
+# binds it; and reserved (a file named after it, holding our pid, in a directory every test
+# process shares) so that another test running at the same time does not pick it too.
+# The reservations go when the test process ends.
+my (@reserved, $reserved_by);
+my $RESERVE_DIR = (File::Spec->tmpdir) . "/evmogstored-test-ports-$<";
+
+sub reserve_port {
+	my ($port) = @_;
+	make_path($RESERVE_DIR);
+	my $f = "$RESERVE_DIR/$port";
+	for (1 .. 2) {
+		if (sysopen(my $fh, $f, O_WRONLY | O_CREAT | O_EXCL, 0600)) {
+			print $fh "$$\n";
+			close $fh;
+			$reserved_by = $$;
+			push @reserved, $f;
+			return 1;
+		}
+		my $owner = slurp($f) // '';
+		chomp $owner;
+		# a reservation left by a test that was killed: take it over
+		return 0 if $owner =~ /^\d+$/ && kill(0, $owner);
+		unlink $f;
+	}
+	return 0;
+}
+
+END { unlink @reserved if defined $reserved_by && $reserved_by == $$ }
+
 sub free_port {
 	my ($lo) = split ' ', slurp('/proc/sys/net/ipv4/ip_local_port_range') // '';
 	$lo = 32768 unless $lo && $lo =~ /^\d+$/ && $lo > 12000;
@@ -47,6 +76,7 @@ sub free_port {
 		my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port,
 					      Proto => 'tcp', Listen => 1, ReuseAddr => 1) or next;
 		close $l;
+		next unless reserve_port($port);
 		return $port;
 	}
 	my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
