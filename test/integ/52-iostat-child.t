@@ -14,7 +14,8 @@ plan skip_all => 'descriptor counts are not meaningful under valgrind' if TestDa
 
 my $dir = TestDaemon::new_tmpdir();
 my $starts = "$dir/starts";
-my $d = TestDaemon->start(devices => [1],
+# --scrub-rate=0: only the iostat child may move the descriptor count measured below
+my $d = TestDaemon->start(devices => [1], args => ['--scrub-rate=0'],
 			  env => { MOG_IOSTAT_CMD => "sh -c 'echo started >> $starts; echo hi'" });
 TestDaemon::poll_until(sub { -s $starts }, 5);
 ok(-s $starts, 'the iostat command was started');
