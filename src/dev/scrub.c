@@ -83,17 +83,32 @@ bool mog_scrub_pace(struct scrubber *sc, size_t n)
 	return ok;
 }
 
-/* Write devNNN/.scrub.  Scrubber thread, holding mog_scrub_lock (a small write). */
-static void save_locked(struct scrubber *sc)
+/*
+ * The position as devNNN/.scrub says it (len 0: nothing to save yet, an empty
+ * device is left untouched).  Scrubber thread, holding mog_scrub_lock.
+ */
+static int progress_text_locked(struct scrubber *sc, char *text, size_t size)
 {
-	char text[PATH_MAX + 64];
-	int fd, len;
+	int len;
 
 	if (sc->files == 0 || sc->dir_fd < 0)
-		return;		/* nothing checked yet: leave an empty device untouched */
+		return 0;
 	sc->last_save = now_mono();
-	len = snprintf(text, sizeof(text), "evmogstored-scrub 1\npass %llu\nposition %s\n",
+	len = snprintf(text, size, "evmogstored-scrub 1\npass %llu\nposition %s\n",
 		       sc->passes, sc->position);
+	return len > 0 && (size_t)len < size ? len : 0;
+}
+
+/*
+ * Write devNNN/.scrub.  Scrubber thread, not holding mog_scrub_lock: the loop
+ * takes that lock, and these calls wait as long as the disk does.
+ */
+static void write_progress(struct scrubber *sc, const char *text, int len)
+{
+	int fd;
+
+	if (len == 0)
+		return;
 	fd = openat(sc->dir_fd, PROGRESS ".new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, text, (size_t)len) != len || close(fd) < 0 ||
 	    renameat(sc->dir_fd, PROGRESS ".new", sc->dir_fd, PROGRESS) < 0)
@@ -102,11 +117,15 @@ static void save_locked(struct scrubber *sc)
 
 void mog_scrub_save(struct scrubber *sc, bool force)
 {
+	char text[PATH_MAX + 64];
+	int len;
+
 	if (!force && now_mono() - sc->last_save < 5)
 		return;
 	pthread_mutex_lock(&mog_scrub_lock);
-	save_locked(sc);
+	len = progress_text_locked(sc, text, sizeof(text));
 	pthread_mutex_unlock(&mog_scrub_lock);
+	write_progress(sc, text, len);
 }
 
 /* Read devNNN/.scrub, if any: where the interrupted pass stopped. */
@@ -139,7 +158,11 @@ static void load_progress(struct scrubber *sc)
 	pthread_mutex_unlock(&mog_scrub_lock);
 }
 
-/* Wait while the device is away; then open its directory for a pass (-1: stopping). */
+/*
+ * Wait while the device is away; then open its directory for a pass (-1:
+ * stopping).  The open is made without mog_scrub_lock: a hung disk holds up
+ * this thread only.
+ */
 static int open_dir(struct scrubber *sc)
 {
 	char name[32];
@@ -148,39 +171,68 @@ static int open_dir(struct scrubber *sc)
 
 	snprintf(name, sizeof(name), "dev%u", sc->devid);
 	pthread_mutex_lock(&mog_scrub_lock);
-	while (!stopping && fd < 0) {
+	while (!stopping) {
 		if (sc->present) {
+			pthread_mutex_unlock(&mog_scrub_lock);
 			fd = openat(mog_docroot_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd >= 0 && fstat(fd, &st) == 0) {
+			if (fd >= 0 && fstat(fd, &st) < 0) {
+				close(fd);
+				fd = -1;
+			}
+			pthread_mutex_lock(&mog_scrub_lock);
+			if (fd >= 0) {
 				sc->st_dev = st.st_dev;
 				break;
 			}
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
 		}
 		wait_until_locked(now_mono() + 1);
+	}
+	if (fd >= 0 && stopping) {
+		close(fd);
+		fd = -1;
 	}
 	sc->dir_fd = fd;
 	pthread_mutex_unlock(&mog_scrub_lock);
 	return fd;
 }
 
-/* After a complete pass: count it, and wait for the next one. */
+/* The pass's end: the device directory is closed (by the scrubber thread, which alone
+ * uses it; no lock held while the close waits for the disk). */
+static void close_dir(struct scrubber *sc)
+{
+	int fd = sc->dir_fd;
+
+	pthread_mutex_lock(&mog_scrub_lock);
+	sc->dir_fd = -1;
+	pthread_mutex_unlock(&mog_scrub_lock);
+	close(fd);
+}
+
+/* After a complete pass: count it, save it, and wait for the next one. */
 static void pass_done(struct scrubber *sc, double started)
 {
+	unsigned long long pass, files, bytes, corrupt, adopted;
+	char text[PATH_MAX + 64];
+	int len;
+
 	pthread_mutex_lock(&mog_scrub_lock);
-	if (sc->pass_files > 0)		/* an empty device has nothing to say */
-		mog_log(LOG_INFO, "dev%u: scrub pass %llu done: %llu files, %llu bytes, "
-			"%llu corrupt so far, %llu adopted so far", sc->devid, sc->passes + 1,
-			sc->pass_files, sc->pass_bytes, sc->corrupt, sc->adopted);
-	sc->passes++;
+	pass = ++sc->passes;
+	files = sc->pass_files;
+	bytes = sc->pass_bytes;
+	corrupt = sc->corrupt;
+	adopted = sc->adopted;
 	sc->pass_bytes = sc->pass_files = 0;
 	sc->position[0] = '\0';
-	save_locked(sc);
-	close(sc->dir_fd);
-	sc->dir_fd = -1;
+	len = progress_text_locked(sc, text, sizeof(text));
+	pthread_mutex_unlock(&mog_scrub_lock);
+	if (files > 0)		/* an empty device has nothing to say */
+		mog_log(LOG_INFO, "dev%u: scrub pass %llu done: %llu files, %llu bytes, "
+			"%llu corrupt so far, %llu adopted so far", sc->devid, pass, files, bytes,
+			corrupt, adopted);
+	write_progress(sc, text, len);
+	close_dir(sc);
 	/* a small device is not read over and over */
+	pthread_mutex_lock(&mog_scrub_lock);
 	while (!stopping && now_mono() < started + PASS_INTERVAL)
 		wait_until_locked(started + PASS_INTERVAL);
 	pthread_mutex_unlock(&mog_scrub_lock);
@@ -213,10 +265,7 @@ static void *scrub_main(void *arg)
 			continue;
 		}
 		mog_scrub_save(sc, true);
-		pthread_mutex_lock(&mog_scrub_lock);
-		close(sc->dir_fd);
-		sc->dir_fd = -1;
-		pthread_mutex_unlock(&mog_scrub_lock);
+		close_dir(sc);
 	}
 	free(sc->buf);
 	return NULL;
