@@ -3,7 +3,9 @@
 # takes 3 s, injected by test/fault/faultshim.c.  While dev1's scrubber waits in those
 # opens, GETs of dev2 files, the sideband and /metrics on the one loop (--loops=1) are
 # answered in well under the stall; each response is waited for at most 1.5 s, half the
-# stall, so a loop held up by the scrubber fails the test.
+# stall, so a loop held up by the scrubber fails the test.  Then, with the write of
+# dev1/.scrub.new hung for 60 s, SIGQUIT still ends the daemon: it leaves the stuck
+# scrubber behind after 2 s instead of waiting for the disk.
 use strict;
 use warnings;
 use Test::More;
@@ -17,29 +19,34 @@ plan skip_all => $why if $why;
 
 my $STALL_MS = 3000;
 my $WAIT = 1.5;
-my $sport;
-my $d = TestDaemon->start(
-	devices => [1, 2], status => 1,
-	args => ['--loops=1', '--scrub-rate=100M'],
-	setup => sub {
-		my ($self) = @_;
-		# an hour old, as stored files are: the scrubber reads them (and saves its
-		# position after the first one)
-		for my $i (0 .. 9) {
-			my $p = "$self->{docroot}/dev1/f$i";
+
+sub daemon {
+	my ($path, $stall_ms) = @_;
+	return TestDaemon->start(
+		devices => [1, 2], status => 1,
+		args => ['--loops=1', '--scrub-rate=100M'],
+		setup => sub {
+			my ($self) = @_;
+			# an hour old, as stored files are: the scrubber reads them (and saves its
+			# position after the first one)
+			for my $i (0 .. 9) {
+				my $p = "$self->{docroot}/dev1/f$i";
+				open(my $fh, '>:raw', $p) or die "$p: $!";
+				print $fh "scrubbed $i\n" x 100;
+				close $fh or die "$p: $!";
+				utime(time - 3600, time - 3600, $p) or die "$p: $!";
+			}
+			my $p = "$self->{docroot}/dev2/g";
 			open(my $fh, '>:raw', $p) or die "$p: $!";
-			print $fh "scrubbed $i\n" x 100;
+			print $fh 'served';
 			close $fh or die "$p: $!";
-			utime(time - 3600, time - 3600, $p) or die "$p: $!";
-		}
-		my $p = "$self->{docroot}/dev2/g";
-		open(my $fh, '>:raw', $p) or die "$p: $!";
-		print $fh 'served';
-		close $fh or die "$p: $!";
-	},
-	env => { LD_PRELOAD => $ENV{FAULTSHIM}, MOG_FAULT_PATH => '/dev1/.scrub',
-		 MOG_FAULT_CALLS => 'open,openat,openat2', MOG_FAULT_DELAY_MS => $STALL_MS,
-		 MOG_FAULT_VERBOSE => 1 });
+		},
+		env => { LD_PRELOAD => $ENV{FAULTSHIM}, MOG_FAULT_PATH => $path,
+			 MOG_FAULT_CALLS => 'open,openat,openat2', MOG_FAULT_DELAY_MS => $stall_ms,
+			 MOG_FAULT_VERBOSE => 1 });
+}
+
+my $d = daemon('/dev1/.scrub', $STALL_MS);
 
 # seconds to the response to $raw on a new connection to $which, or undef after $WAIT
 sub answered_in {
@@ -96,4 +103,16 @@ for my $p (@probes) {
 					 . "(slowest %.3f s)", $name, $WAIT, $worst{$name} // -1));
 }
 is($d->stop('QUIT'), 0, 'exits 0');
+
+# only the position's write hangs (not the read of the saved one at the pass's start)
+$d = daemon('/dev1/.scrub.new', 60_000);
+ok(TestDaemon::poll_until(sub { $d->stderr =~ /^faultshim\[\d+\]: openat #\d+: delay 60000 ms$/m }, 10),
+   'the scrubber is stuck writing dev1/.scrub.new') or diag($d->stderr);
+sleep 0.5;	# the loop's scrub timer has run since (every 0.25 s)
+ok(defined answered_in('http', "GET /dev2/g HTTP/1.1\r\nHost: t\r\n\r\n",
+		       sub { $_[0]{status} == 200 }), 'GET dev2 answered meanwhile');
+my $t0 = time;
+is($d->stop('QUIT'), 0, 'SIGQUIT with the scrubber stuck: exits 0');
+my $took = time - $t0;
+cmp_ok($took, '<', 20, sprintf('... without waiting for the 60 s stall (%.1f s)', $took));
 done_testing();
