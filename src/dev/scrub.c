@@ -187,25 +187,16 @@ static int open_dir(struct scrubber *sc)
 		}
 		wait_until_locked(now_mono() + 1);
 	}
-	if (fd >= 0 && stopping) {
-		close(fd);
-		fd = -1;
-	}
-	sc->dir_fd = fd;
 	pthread_mutex_unlock(&mog_scrub_lock);
+	sc->dir_fd = fd;
 	return fd;
 }
 
-/* The pass's end: the device directory is closed (by the scrubber thread, which alone
- * uses it; no lock held while the close waits for the disk). */
+/* The pass's end.  dir_fd is the scrubber thread's alone: no lock. */
 static void close_dir(struct scrubber *sc)
 {
-	int fd = sc->dir_fd;
-
-	pthread_mutex_lock(&mog_scrub_lock);
+	close(sc->dir_fd);
 	sc->dir_fd = -1;
-	pthread_mutex_unlock(&mog_scrub_lock);
-	close(fd);
 }
 
 /* After a complete pass: count it, save it, and wait for the next one. */

@@ -10,7 +10,7 @@
 
 struct scrubber {
 	unsigned devid;
-	int dir_fd;			/* the device directory during a pass, else -1 */
+	int dir_fd;			/* the device directory during a pass, else -1; scrubber thread */
 	dev_t st_dev;			/* its filesystem: the walk stays on it */
 	pthread_t thread;
 	bool started;
